@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** The `ums-edge` command: parses arguments and calls into stacks/ and simulator/. */
+import { Command } from "commander";
+import { registerSynth } from "./commands/synth";
+import { registerPki } from "./commands/pki";
+
+export function buildProgram(): Command {
+  const program = new Command("ums-edge")
+    .description("Put an IGEL UMS 12 or ICG behind an AWS ALB with mutual TLS, and prove it before deploying.")
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors: exit 2 like every other bad input.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  registerSynth(program);
+  registerPki(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram().parseAsync(process.argv);
+}
