@@ -19,23 +19,27 @@ export interface SynthResult {
   readonly stacks: Readonly<Record<string, string>>;
 }
 
-/** Synthesizes every configured stack into `outdir/stacks/<name>/cdk.tf.json`. */
-export function synthesize(config: EdgeConfig, outdir: string): SynthResult {
-  const app = new App({ outdir, skipValidation: false });
+/** Adds the configured stacks to `app`, synthesizes them and locks down private-key assets. */
+export function synthesizeApp(app: App, config: EdgeConfig): SynthResult {
   addStacks(app, config);
   app.synth();
-  const stacks = Object.fromEntries(config.stacks.map((s) => [s.variant, path.join(outdir, "stacks", s.variant)]));
+  const stacks = Object.fromEntries(config.stacks.map((s) => [s.variant, path.join(app.outdir, "stacks", s.variant)]));
   for (const dir of Object.values(stacks)) protectPrivateKeyAssets(dir);
-  return { outdir, stacks };
+  return { outdir: app.outdir, stacks };
 }
 
-/** cdktf copies assets with default permissions; private keys among them go back to 0600. */
+/** Synthesizes every configured stack into `outdir/stacks/<name>/cdk.tf.json`. */
+export function synthesize(config: EdgeConfig, outdir: string): SynthResult {
+  return synthesizeApp(new App({ outdir }), config);
+}
+
+/** Asset copies keep the source file's mode; a private key exported 0644 still becomes 0600 here. */
 function protectPrivateKeyAssets(stackDir: string): void {
   const assets = path.join(stackDir, "assets");
   if (!fs.existsSync(assets)) return;
   for (const entry of fs.readdirSync(assets, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+    const file = path.join(entry.parentPath, entry.name);
     if (fs.readFileSync(file, "utf8").includes("PRIVATE KEY-----")) fs.chmodSync(file, 0o600);
   }
 }

@@ -72,7 +72,7 @@ export function loadLabPki(dir: string): LabPki {
   const file = path.join(dir, MANIFEST);
   if (!fs.existsSync(file)) throw new Error(`no lab PKI in ${dir} (missing ${MANIFEST}); run 'ums-edge pki init --dir ${dir}'`);
   const relative = JSON.parse(fs.readFileSync(file, "utf8")) as LabPki;
-  return resolvePaths(relative, path.resolve(dir)) as LabPki;
+  return { ...(resolvePaths(relative, path.resolve(dir)) as LabPki), dir: path.resolve(dir) };
 }
 
 function resolvePaths(value: unknown, dir: string, key = ""): unknown {

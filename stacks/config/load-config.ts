@@ -132,10 +132,10 @@ function parseYaml(file: string, text: string): unknown {
     throw new ProblemsError(
       doc.errors.map((e) => ({
         file: e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file,
-        problem: `not valid YAML: ${e.message.split("\n")[0]}`,
+        problem: `not valid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
         fix: "correct the YAML syntax (indentation with spaces, 'key: value')",
       })),
-      "The configuration is not valid YAML:",
+      `${file} is not valid YAML:`,
     );
   }
   return doc.toJS();
