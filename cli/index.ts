@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { registerSynth } from "./commands/synth";
 import { registerPki } from "./commands/pki";
+import { registerDoctor } from "./commands/doctor";
 
 export function buildProgram(): Command {
   const program = new Command("ums-edge")
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     });
   registerSynth(program);
   registerPki(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../../stacks/project-root";
+import { textTable } from "../../simulator/report/text-table";
 
 /** A benchmark figure with its target, for the table and the JSON file. */
 export interface Figure {
@@ -24,10 +25,7 @@ export function reportFigures(bench: string, figures: readonly Figure[], extra: 
     f.max !== undefined ? `<= ${f.max} ${f.unit}` : f.min !== undefined ? `>= ${f.min} ${f.unit}` : "",
     f.max === undefined && f.min === undefined ? "" : passes(f) ? "ok" : "MISSED",
   ]);
-  const header = ["figure", "measured", "target", ""];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  process.stdout.write(`\n${bench}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}\n`);
+  process.stdout.write(`\n${bench}\n${textTable(["figure", "measured", "target", ""], rows)}`);
   const dir = path.join(projectRoot(), "reports", "bench");
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${bench}.json`);

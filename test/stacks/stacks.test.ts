@@ -5,7 +5,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { EdgeStack } from "../../stacks/edge-stack";
 import { DirectStack } from "../../stacks/direct-stack";
 import { synthesize } from "../../stacks/app";
-import { AcmCertificate, DataAwsAmi, Eip, Instance, Lb, LbListener, LbListenerRule, LbTargetGroup, LbTrustStore, LbTrustStoreRevocation, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning, S3Object, VpcSecurityGroupIngressRule } from "../../stacks/aws";
+import { AcmCertificate, DataAwsAmi, Eip, Instance, Lb, LbListener, LbListenerRule, LbTargetGroup, LbTrustStore, LbTrustStoreRevocation, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning, VpcSecurityGroupIngressRule } from "../../stacks/aws";
 import type { EdgeConfig, StackSpec } from "../../stacks/config/load-config";
 import { loadTestConfig, tempDir } from "../helpers/config";
 import { testLabPki, testPkiDir } from "../helpers/lab-pki";

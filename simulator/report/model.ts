@@ -1,0 +1,102 @@
+/**
+ * What a simulation run produces: report.json is this object, report.html renders it. Kept free of
+ * behaviour so that other tools can read report.json without ums-edge.
+ */
+
+export type Verdict = "pass" | "fail" | "skipped";
+
+/** What was observed, so that a reader can check a verdict without re-running it. */
+export interface Evidence {
+  /** HTTP status of the decisive response. */
+  readonly status?: number;
+  /** The refusal reason as the refusing component gave it (response body or log). */
+  readonly reason?: string;
+  /** Which component refused or answered: ums, icg, nginx, alb. */
+  readonly by?: string;
+  /** A log line that shows the outcome (structured JSON or an ALB log line). */
+  readonly logLine?: string;
+  /** The ALB connection-log `tls_verify_status`, e.g. `Failed:ClientCertUntrusted`. */
+  readonly connectionLog?: string;
+  /** The TLS error the client saw when the handshake failed. */
+  readonly tlsError?: string;
+  /** WebSocket close code. */
+  readonly closeCode?: number;
+  /** Anything else worth showing, short. */
+  readonly detail?: string;
+}
+
+export interface CellResult {
+  readonly scenario: string;
+  readonly topology: string;
+  /** The expected outcome in words (from the expected-outcomes table). */
+  readonly expected: string;
+  /** The observed outcome in the same words, so a mismatch reads as a diff. */
+  readonly actual: string;
+  readonly verdict: Verdict;
+  readonly evidence: Evidence;
+  /** Why a cell was skipped, or what differs. */
+  readonly note?: string;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface TopologyResult {
+  readonly name: string;
+  /** Milliseconds to start the topology's components. */
+  readonly startMs: number;
+  readonly devices: number;
+  /** Milliseconds, per device. */
+  readonly onboarding: LatencySummary;
+  /** Milliseconds from the IMI command request to the device's result, per command. */
+  readonly commandRoundTrip: LatencySummary;
+}
+
+export interface ScenarioInfo {
+  readonly id: string;
+  readonly title: string;
+}
+
+/** A behaviour neither AWS nor IGEL documents, which the simulation had to choose. */
+export interface Assumption {
+  readonly id: string;
+  readonly text: string;
+  /** What to check on a real deployment. */
+  readonly checkOnRealSystem: string;
+}
+
+export interface SimulationReport {
+  readonly tool: "ums-edge";
+  readonly version: string;
+  readonly generatedAt: string;
+  /** Where components ran: loopback processes, network namespaces, or containers. */
+  readonly runtime: string;
+  readonly devicesPerTopology: number;
+  readonly topologies: readonly TopologyResult[];
+  readonly scenarios: readonly ScenarioInfo[];
+  readonly cells: readonly CellResult[];
+  readonly assumptions: readonly Assumption[];
+  readonly summary: { readonly pass: number; readonly fail: number; readonly skipped: number };
+}
+
+/** Nearest-rank percentiles of a sample (ms). An empty sample gives zeros. */
+export function summarise(samples: readonly number[]): LatencySummary {
+  if (samples.length === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return { count: sorted.length, p50: round(at(50)), p95: round(at(95)), p99: round(at(99)), max: round(sorted[sorted.length - 1]) };
+}
+
+export function summaryOf(cells: readonly CellResult[]): SimulationReport["summary"] {
+  return {
+    pass: cells.filter((c) => c.verdict === "pass").length,
+    fail: cells.filter((c) => c.verdict === "fail").length,
+    skipped: cells.filter((c) => c.verdict === "skipped").length,
+  };
+}

@@ -1,0 +1,27 @@
+import type { SimulationReport } from "./model";
+import { textTable } from "./text-table";
+
+const MARK = { pass: "ok", fail: "MISMATCH", skipped: "skip" } as const;
+
+/** The outcome table as text: one row per scenario, one column per topology; mismatches listed after it. */
+export function renderOutcomeTable(report: SimulationReport): string {
+  const topologies = report.topologies.map((t) => t.name);
+  const byKey = new Map(report.cells.map((c) => [`${c.scenario}\u0000${c.topology}`, c]));
+  const rows = report.scenarios.map((s) => [
+    s.title,
+    ...topologies.map((t) => {
+      const c = byKey.get(`${s.id}\u0000${t}`);
+      return c ? `${MARK[c.verdict]}: ${c.actual}` : "-";
+    }),
+  ]);
+  let text = textTable(["scenario", ...topologies], rows);
+  const failed = report.cells.filter((c) => c.verdict === "fail");
+  for (const c of failed) {
+    text += `\nMISMATCH ${c.topology} / ${c.scenario}\n  expected: ${c.expected}\n  actual:   ${c.actual}\n`;
+    const ev = Object.entries(c.evidence).filter(([, v]) => v !== undefined);
+    if (ev.length) text += `  evidence: ${ev.map(([k, v]) => `${k}=${String(v)}`).join("; ")}\n`;
+  }
+  const s = report.summary;
+  text += `\n${s.pass} as expected, ${s.fail} mismatches, ${s.skipped} skipped (runtime: ${report.runtime})\n`;
+  return text;
+}
