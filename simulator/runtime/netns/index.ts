@@ -1,0 +1,11 @@
+export * from "./netns-lab";
+export { NetnsProcess } from "./netns-process";
+export { cleanupStale } from "./cleanup";
+export type { CleanupStaleOptions } from "./cleanup";
+export { netnsAvailability } from "./preflight";
+export type { NetnsAvailability } from "./preflight";
+export { DEFAULT_SUBNETS } from "./address-plan";
+export type { SideAddressing } from "./address-plan";
+export { DEFAULT_NETNS_PREFIX } from "./names";
+export type { NamespaceRole } from "./names";
+export type { CommandResult } from "./command";

@@ -1,0 +1,4 @@
+export * from "./model";
+export * from "./nftables";
+export * from "./read-stack";
+export * from "./topology-groups";
