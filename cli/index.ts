@@ -3,7 +3,11 @@
 import { Command } from "commander";
 import { registerSynth } from "./commands/synth";
 import { registerPki } from "./commands/pki";
+import { registerAlb } from "./commands/alb";
 import { registerDoctor } from "./commands/doctor";
+import { registerLint } from "./commands/lint";
+import { registerUms } from "./commands/ums";
+import { registerDevices } from "./commands/devices";
 
 export function buildProgram(): Command {
   const program = new Command("ums-edge")
@@ -15,7 +19,11 @@ export function buildProgram(): Command {
     });
   registerSynth(program);
   registerPki(program);
+  registerAlb(program);
   registerDoctor(program);
+  registerLint(program);
+  registerUms(program);
+  registerDevices(program);
   return program;
 }
 

@@ -40,9 +40,9 @@ async function listen(lab: StartedNetnsLab, side: NetworkSide, port: number): Pr
   await server.waitForLine(new RegExp(`listening ${port}`));
 }
 
-/** Runs the child fixture (TypeScript through register-ts.js). */
+/** Runs the child fixture (TypeScript through test/helpers/ts-register.js). */
 function startChild(mode: "throw" | "wait", opts: { uid?: number; gid?: number } = {}) {
-  const child = spawn(process.execPath, ["-r", path.join(FIXTURES, "register-ts.js"), path.join(FIXTURES, "netns-child.ts"), mode, PREFIX], {
+  const child = spawn(process.execPath, ["-r", path.join(__dirname, "../helpers/ts-register.js"), path.join(FIXTURES, "netns-child.ts"), mode, PREFIX], {
     stdio: ["ignore", "pipe", "pipe"],
     ...opts,
   });

@@ -1,0 +1,160 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as path from "node:path";
+import { createPrivateKey } from "node:crypto";
+import { createSecureContext } from "node:tls";
+import { ChainVerifier, TrustStoreError } from "../pki/chain-verify";
+import { ProblemsError, Problem } from "../protocol/user-error";
+import { MTLS_HEADERS } from "../protocol/aws-headers";
+import type { ListenerModel, StackModel } from "../terraform/stack-model";
+import { certificateArn, loadBalancerId, targetGroupArn, AwsNaming } from "./aws-ids";
+import { ClientCertPolicy } from "./client-cert";
+import type { AlbEvent } from "./events";
+import type { ListenerContext } from "./listener-context";
+import { ListenerServer, ListenerTls } from "./listener-server";
+import { LogFile } from "./log-files";
+import { ListenerRules } from "./rules";
+import { TargetAddress, TargetGroupPool } from "./target-pool";
+import { tlsVersionsOf, KNOWN_POLICY_EXAMPLES } from "./tls-policy";
+
+/**
+ * Everything that serves traffic for one stack, built from the model: target pools, listener
+ * contexts and (unbound) listener servers. Built in the process that serves; the same code runs
+ * in each worker process when the emulator uses several.
+ */
+
+export interface RuntimeSettings {
+  readonly targets: readonly TargetAddress[];
+  readonly logsDir?: string;
+  readonly accountId: string;
+  readonly targetTimeoutMs?: number;
+  readonly connectTimeoutMs: number;
+  readonly emit: (e: AlbEvent) => void;
+  /** The IP of this "node" in log file names. */
+  readonly nodeIp: string;
+}
+
+export interface ServedListener {
+  readonly model: ListenerModel;
+  readonly server: ListenerServer;
+}
+
+export class AlbRuntime {
+  readonly pools: Map<string, TargetGroupPool>;
+  readonly listeners: ServedListener[];
+  readonly logs: LogFile[] = [];
+  readonly agents = {
+    https: new https.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: "lifo", rejectUnauthorized: false }),
+    http: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: "lifo" }),
+  };
+
+  constructor(
+    readonly stack: StackModel,
+    settings: RuntimeSettings,
+  ) {
+    const naming: AwsNaming = { region: stack.region ?? "us-east-1", accountId: settings.accountId };
+    const elbId = loadBalancerId(stack.loadBalancer.name);
+    this.pools = new Map([...stack.targetGroups.values()].map((g) => [g.address, new TargetGroupPool(g, settings.targets)]));
+    const targetGroupArns = new Map([...stack.targetGroups.values()].map((g) => [g.address, targetGroupArn(naming, g.name, g.address)]));
+    const logFile = (kind: "access" | "connection") => {
+      const s = kind === "access" ? stack.loadBalancer.accessLogs : stack.loadBalancer.connectionLogs;
+      if (!settings.logsDir || !s.enabled) return undefined;
+      const f = new LogFile({ root: settings.logsDir, prefix: s.prefix, accountId: naming.accountId, region: naming.region, loadBalancerId: elbId, nodeIp: settings.nodeIp, filePrefix: kind === "connection" ? "conn_log_" : "" });
+      this.logs.push(f);
+      return f;
+    };
+    const accessLog = logFile("access");
+    const connectionLog = logFile("connection");
+    const loaded = loadListenerFiles(stack);
+    this.listeners = loaded.map(({ model, tls, verifier }) => {
+      const renamed = new Set(Object.values(model.headerNames).filter((n) => !Object.values<string>(MTLS_HEADERS).includes(n)));
+      const ctx: ListenerContext = {
+        model,
+        rules: new ListenerRules(model),
+        pools: this.pools,
+        mtlsHeaderNames: renamed,
+        agents: this.agents,
+        accessLog,
+        elbId,
+        certificateArn: certificateArn(naming, model.certificate!.address),
+        targetGroupArns,
+        targetTimeoutMs: settings.targetTimeoutMs ?? stack.loadBalancer.idleTimeoutSeconds * 1000,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        idleTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
+        emit: settings.emit,
+      };
+      return { model, server: new ListenerServer({ ctx, policy: new ClientCertPolicy(model, verifier), tls, connectionLog }) };
+    });
+  }
+
+  async flushLogs(): Promise<void> {
+    await Promise.all(this.logs.map((l) => l.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.server.close()));
+    this.agents.https.destroy();
+    this.agents.http.destroy();
+    await this.flushLogs();
+  }
+}
+
+interface LoadedListener {
+  readonly model: ListenerModel;
+  readonly tls: ListenerTls;
+  readonly verifier?: ChainVerifier;
+}
+
+function read(file: string): string {
+  return fs.readFileSync(file, "utf8");
+}
+
+/** The HTTPS listeners the emulator serves. */
+export function servedListeners(stack: StackModel): ListenerModel[] {
+  return stack.listeners.filter((l) => l.protocol === "HTTPS");
+}
+
+/**
+ * Reads and checks the files of every HTTPS listener (certificate, key, trust store, CRLs) and its
+ * policy; one ProblemsError names every resource and attribute at fault.
+ */
+export function loadListenerFiles(stack: StackModel): LoadedListener[] {
+  const problems: Problem[] = [];
+  const at = (address: string, attribute: string, problem: string, fix?: string) => problems.push({ file: stack.file, field: `${address}.${attribute}`, problem, fix });
+  const loaded: LoadedListener[] = [];
+  for (const model of servedListeners(stack)) {
+    const versions = tlsVersionsOf(model.sslPolicy ?? "");
+    if (!versions) at(model.address, "ssl_policy", `'${model.sslPolicy}' is not an ELB security policy the emulator knows`, `use an ELBSecurityPolicy name such as ${KNOWN_POLICY_EXAMPLES.join(", ")}`);
+    const c = model.certificate!;
+    const key = read(c.privateKeyFile);
+    const cert = read(c.bodyFile) + (c.chainFile ? read(c.chainFile) : "");
+    try {
+      createPrivateKey(key);
+      createSecureContext({ key, cert });
+    } catch (e) {
+      at(c.address, "private_key", `the certificate and key (${path.relative(stack.dir, c.bodyFile)}, ${path.relative(stack.dir, c.privateKeyFile)}) are unusable: ${(e as Error).message}`, "export the key and certificate of the same keystore entry and synthesize again");
+    }
+    let verifier: ChainVerifier | undefined;
+    const ma = model.mutualAuthentication;
+    if (ma.mode === "verify") {
+      const ts = ma.trustStore!;
+      const bundle = read(ts.caBundleFile);
+      try {
+        verifier = new ChainVerifier(bundle, ts.revocationFiles.map(read).join("\n") || undefined);
+      } catch (e) {
+        const why = e instanceof TrustStoreError ? e.message : `cannot be read: ${(e as Error).message}`;
+        at(ts.address, "ca_certificates_bundle_s3_key", `the trust store (${path.relative(stack.dir, ts.caBundleFile)}${ts.revocationFiles.length ? ` with ${ts.revocationFiles.length} CRL(s)` : ""}): ${why}`, "export the client certificate chain again from the UMS (PEM) and synthesize again");
+      }
+    }
+    if (versions && verifier !== undefined === (ma.mode === "verify")) {
+      loaded.push({
+        model,
+        verifier,
+        tls: { key, cert, versions, requestCert: ma.mode !== "off", advertiseCa: ma.mode === "verify" && ma.advertiseTrustStoreCaNames === "on" ? read(ma.trustStore!.caBundleFile) : undefined },
+      });
+    }
+  }
+  if (problems.length > 0) throw new ProblemsError(problems, `${stack.file}: the ALB emulator cannot serve these listeners:`);
+  return loaded;
+}

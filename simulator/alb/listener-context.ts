@@ -1,0 +1,45 @@
+import type * as http from "node:http";
+import type * as https from "node:https";
+import type { ListenerModel } from "../terraform/stack-model";
+import type { ListenerRules } from "./rules";
+import type { TargetGroupPool } from "./target-pool";
+import type { LogFile } from "./log-files";
+import type { AlbEvent } from "./events";
+
+/** What the request path of one listener needs, built once when the emulator starts. */
+export interface ListenerContext {
+  readonly model: ListenerModel;
+  readonly rules: ListenerRules;
+  readonly pools: ReadonlyMap<string, TargetGroupPool>;
+  /** Lower-case names of the listener's mTLS headers, removed from client requests. */
+  readonly mtlsHeaderNames: ReadonlySet<string>;
+  /** Keep-alive agents to the targets (the target's certificate is not verified). */
+  readonly agents: { readonly https: https.Agent; readonly http: http.Agent };
+  readonly accessLog?: LogFile;
+  readonly elbId: string;
+  readonly certificateArn: string;
+  readonly targetGroupArns: ReadonlyMap<string, string>;
+  /** A target that sends nothing for this long: 504. */
+  readonly targetTimeoutMs: number;
+  /** A target that does not accept the connection within this: 504 (AWS: 10 s). */
+  readonly connectTimeoutMs: number;
+  /** Idle client connections (and WebSockets) are closed after this (the ALB's idle timeout). */
+  readonly idleTimeoutMs: number;
+  readonly emit: (e: AlbEvent) => void;
+}
+
+/** Per TLS connection: computed once in the handshake path, read by every request. */
+export interface ConnectionInfo {
+  readonly connTraceId: string;
+  readonly clientIp: string;
+  /** `ip:port` */
+  readonly client: string;
+  readonly mtlsHeaders: readonly string[];
+  readonly sslCipher: string;
+  readonly sslProtocol: string;
+  readonly servername?: string;
+}
+
+export const CONNECTION_INFO = Symbol("alb.connection");
+
+export type SocketWithInfo = { [CONNECTION_INFO]?: ConnectionInfo };

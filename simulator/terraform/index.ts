@@ -1,0 +1,3 @@
+export * from "./stack-model";
+export { readStack, STACK_FILE, HEADER_RENAME_ATTRIBUTES } from "./read-stack";
+export { parseExpression } from "./expressions";
