@@ -7,6 +7,10 @@ export const ROUTES = {
   serverStatus: "/umsapi/v3/serverstatus",
   login: "/umsapi/v3/login",
   thinclients: "/umsapi/v3/thinclients",
+  /** `GET /umsapi/v3/commands/<exec_id>`: one command's state (mock UMS addition to IMI). */
+  commands: "/umsapi/v3/commands",
+  /** `POST /umsapi/v3/enrollmentkeys {"count": N}`: mint one-time enrollment keys (mock UMS addition). */
+  enrollmentKeys: "/umsapi/v3/enrollmentkeys",
   onboard: "/device-connector/v1/onboard",
   deviceSocket: "/device-connector/v1/ws",
   appProxy: "/ums-appproxy/v1/apps",

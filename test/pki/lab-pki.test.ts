@@ -82,6 +82,11 @@ test.each(["good", ...BAD_DEVICE_KINDS])("device certificate '%s': AWS policy an
   expect({ aws: verdict(AWS), ums: verdict({}) }).toEqual(EXPECTED[kind]);
 });
 
+test("a self-signed device certificate is named as such", () => {
+  const verifier = new ChainVerifier(fs.readFileSync(pki.clientCaChain, "utf8"));
+  expect(verifier.verify(readChain(pki.devices["self-signed"].chain))).toMatchObject({ detail: expect.stringMatching(/^'lab-device-self-signed' \(serial [0-9A-F]+\) is self-signed and not issued by a trusted CA$/) });
+});
+
 test("ignoreExpiry accepts the expired certificate but still refuses the revoked one", () => {
   const verifier = new ChainVerifier(fs.readFileSync(pki.clientCaChain, "utf8"), fs.readFileSync(pki.crl, "utf8"));
   expect(verifier.verify(readChain(pki.devices.expired.chain), { ...AWS, ignoreExpiry: true }).ok).toBe(true);

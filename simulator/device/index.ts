@@ -1,0 +1,14 @@
+export { DeviceFleet, StartedDeviceFleet, summarize } from "./device-fleet";
+export type { DeviceFleetOptions, DeviceIdentityInput, FleetStats, Summary } from "./device-fleet";
+export { FakeDevice, SETTLED_STATES } from "./fake-device";
+export type { FakeDeviceOptions, DeviceState, DeviceEvent, DeviceFaults, DeviceStats } from "./fake-device";
+export { BrowserClient, isWebAppPage } from "./browser-client";
+export type { BrowserClientOptions, BrowserPage } from "./browser-client";
+export { describeRefusal } from "./refusal";
+export { refusalFromError, refusalFromHttp } from "./refusal";
+export type { DeviceRefusal, RefusalKind, RefusalStage, ConnectionFacts } from "./refusal";
+export { Backoff } from "./backoff";
+export type { BackoffOptions } from "./backoff";
+export { macFor, IGEL_OUI } from "./unit-ids";
+export { onboard } from "./onboarding-client";
+export { downloadApp } from "./app-download";

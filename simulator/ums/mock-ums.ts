@@ -1,0 +1,340 @@
+import * as fs from "node:fs";
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ChainVerifier, LabPki, loadLabPki } from "../pki";
+import { ROUTES } from "../protocol/routes";
+import type { ImiCommandExec, ImiServerStatus, ImiThinClient } from "../protocol/imi";
+import { UserError } from "../protocol/user-error";
+import { DEFAULT_APP_CONFIG, describeForwarding, loadAppConfig, ClientCertForwarding, UmsAppConfig } from "./app-config";
+import { StructuredLogger, LogEntry } from "./logger";
+import { EnrollmentKeys } from "./enrollment-keys";
+import { DeviceRegistry, toImiThinClient } from "./device-registry";
+import { CommandQueue, toImiCommandExec } from "./command-queue";
+import { IdentityResolver } from "./identity";
+import { DeviceSessions } from "./device-sessions";
+import { AdminAuth, AdminCredentials } from "./admin-auth";
+import { Router } from "./router";
+import { onboardingHandler } from "./onboarding";
+import { registerImiRoutes } from "./imi-api";
+import { registerAppProxy } from "./app-proxy";
+import { registerWebApp } from "./web-app";
+import { refuse, refuseUpgrade } from "./refusals";
+import { sendJson } from "./http-io";
+import { createUmsTlsServer, UmsTlsServer } from "./tls-server";
+
+/**
+ * The mock UMS 12: HTTPS with the web certificate, device onboarding, the management WebSocket,
+ * the IMI-shaped admin API, the update proxy and the web app (design section 6). Shaped like a
+ * testcontainers module: `new MockUms(options).start()` → `StartedMockUms`.
+ */
+
+export const MOCK_UMS_VERSION = "12.07.100-mock";
+
+export interface MockUmsOptions {
+  /** The lab PKI: its directory (as `ums-edge pki init` wrote it) or the loaded LabPki. */
+  readonly pki: string | LabPki;
+  /** Address to listen on. @default "127.0.0.1" */
+  readonly host?: string;
+  /** Port to listen on; 0 picks a free one. @default 8443 */
+  readonly port?: number;
+  /** The UMS `application.yml` to read `igel.client-cert-forwarding` from. @default none: forwarding off */
+  readonly appConfigFile?: string;
+  /** An already-parsed application.yml (tests); ignored when `appConfigFile` is set. @default forwarding off */
+  readonly appConfig?: UmsAppConfig;
+  /** One-time enrollment keys valid from the start (more can be minted through the IMI API). @default none */
+  readonly enrollmentKeys?: readonly string[];
+  /** IMI credentials. @default { username: "admin", password: "ums-edge-lab" } */
+  readonly admin?: AdminCredentials;
+  /** Heartbeat interval devices are told to use, ms. @default 30000 */
+  readonly heartbeatMs?: number;
+  /** How long a new device socket may take to say hello, ms. @default 10000 */
+  readonly helloTimeoutMs?: number;
+  /** Cluster address returned at onboarding. @default `https://<pki fqdn>:<port>` */
+  readonly clusterAddress?: string;
+  /** Size of each app the update proxy serves, bytes. @default 262144 */
+  readonly appSizeBytes?: number;
+  /** Lifetime of device certificates issued at onboarding, days. @default 365 */
+  readonly certificateValidityDays?: number;
+  /** Check device certificates against the lab CRL. @default true */
+  readonly checkRevocation?: boolean;
+  /** Largest request head accepted (a forwarded chain must fit), bytes. @default 65536 */
+  readonly maxHeaderBytes?: number;
+  /** Receives every log line as JSON text. @default none: kept in memory only */
+  readonly logSink?: (line: string) => void;
+  /** Log entries kept in memory. @default 10000 */
+  readonly logBufferSize?: number;
+}
+
+export const DEFAULT_ADMIN: AdminCredentials = { username: "admin", password: "ums-edge-lab" };
+
+/** Checks options before anything starts; messages name the option and the fix. */
+function validateOptions(o: MockUmsOptions): void {
+  const problems: string[] = [];
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) problems.push(`'port' must be an integer from 0 to 65535 (got ${o.port})`);
+  if (o.heartbeatMs !== undefined && !(o.heartbeatMs >= 10)) problems.push(`'heartbeatMs' must be at least 10 (got ${o.heartbeatMs})`);
+  if (o.helloTimeoutMs !== undefined && !(o.helloTimeoutMs >= 10)) problems.push(`'helloTimeoutMs' must be at least 10 (got ${o.helloTimeoutMs})`);
+  if (o.appSizeBytes !== undefined && !(Number.isInteger(o.appSizeBytes) && o.appSizeBytes >= 1 && o.appSizeBytes <= 512 * 1024 * 1024)) {
+    problems.push(`'appSizeBytes' must be an integer from 1 to 536870912 (got ${o.appSizeBytes})`);
+  }
+  if (o.maxHeaderBytes !== undefined && !(o.maxHeaderBytes >= 16 * 1024)) problems.push(`'maxHeaderBytes' must be at least 16384 so that a forwarded certificate fits (got ${o.maxHeaderBytes})`);
+  if (o.admin && (!o.admin.username || !o.admin.password)) problems.push("'admin' needs a non-empty username and password");
+  if (problems.length > 0) throw new UserError(`mock UMS options: ${problems.join("; ")}`);
+}
+
+function loadPki(pki: string | LabPki): LabPki {
+  if (typeof pki !== "string") return pki;
+  try {
+    return loadLabPki(pki);
+  } catch (e) {
+    throw new UserError(`--pki ${pki}: ${(e as Error).message}`);
+  }
+}
+
+/** Everything a caller needs to reach a started UMS; also the process entry's ready line. */
+export interface UmsEndpoints {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly fqdn: string;
+  readonly infoUrl: string;
+  readonly onboardUrl: string;
+  readonly wsUrl: string;
+  readonly adminUrl: string;
+  readonly appProxyUrl: string;
+  readonly webAppUrl: string;
+  readonly deviceCaChainPath: string;
+  readonly deviceCaCertPath: string;
+  readonly webRootCertPath: string;
+  readonly crlPath: string;
+  readonly forwarding: ClientCertForwarding;
+}
+
+export class MockUms {
+  constructor(private readonly options: MockUmsOptions) {
+    validateOptions(options);
+  }
+
+  async start(): Promise<StartedMockUms> {
+    const o = this.options;
+    const pki = loadPki(o.pki);
+    const appConfig = o.appConfigFile ? loadAppConfig(o.appConfigFile) : (o.appConfig ?? DEFAULT_APP_CONFIG);
+    const log = new StructuredLogger({ component: "ums", sink: o.logSink, bufferSize: o.logBufferSize });
+    const read = (file: string) => fs.readFileSync(file, "utf8");
+    const clientCaChainPem = read(pki.clientCaChain);
+    const verifier = new ChainVerifier(clientCaChainPem, o.checkRevocation === false ? undefined : read(pki.crl));
+    const identity = new IdentityResolver(appConfig.forwarding, verifier);
+    const keys = new EnrollmentKeys(o.enrollmentKeys ?? []);
+    const registry = new DeviceRegistry();
+    const commands = new CommandQueue();
+    const heartbeatMs = o.heartbeatMs ?? 30_000;
+    const sessions = new DeviceSessions({ log, registry, commands, identity, heartbeatMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000 });
+    const serverUUID = randomUUID();
+    let endpoint = { host: o.host ?? "127.0.0.1", port: o.port ?? 8443 };
+    const deviceCaCertPem = read(pki.deviceCa.cert);
+
+    const router = new Router();
+    router.add("GET", ROUTES.info, ({ res }) =>
+      sendJson(res, 200, { status: "ok", service: "mock-ums", version: MOCK_UMS_VERSION, fqdn: pki.fqdn, devicesOnline: sessions.onlineCount }),
+    );
+    const clusterAddress = () => o.clusterAddress ?? `https://${pki.fqdn}:${endpoint.port}`;
+    router.add(
+      "POST",
+      ROUTES.onboard,
+      onboardingHandler({
+        keys,
+        registry,
+        log,
+        issuer: { certificatePem: deviceCaCertPem, privateKeyPem: read(pki.deviceCa.key), chainPem: deviceCaCertPem },
+        clusterAddress,
+        certificateValidityDays: o.certificateValidityDays ?? 365,
+      }),
+    );
+    router.add("GET", ROUTES.deviceSocket, (ctx) =>
+      refuse(log, ctx.req, ctx.res, { status: 426, error: "upgrade-required", reason: `${ROUTES.deviceSocket} is the device WebSocket: send 'Upgrade: websocket'`, headers: { upgrade: "websocket" } }),
+    );
+    const serverStatus = (): ImiServerStatus => ({ rmGuiServerVersion: MOCK_UMS_VERSION, buildNumber: 1, serverUUID, server: `${pki.fqdn}:${endpoint.port}`, status: "ok" });
+    registerImiRoutes(router, { log, registry, commands, keys, auth: new AdminAuth(o.admin ?? DEFAULT_ADMIN), deliver: (id) => sessions.deliver(id), serverStatus });
+    registerAppProxy(router, { log, identity, appSizeBytes: o.appSizeBytes ?? 256 * 1024 });
+    registerWebApp(router, pki.fqdn);
+
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "https://ums.invalid");
+      } catch {
+        return refuse(log, req, res, { status: 400, error: "malformed-request", reason: "the request target is not a valid path" });
+      }
+      const match = router.match(req.method ?? "GET", url.pathname);
+      if (match.kind === "not-found") {
+        return refuse(log, req, res, { status: 404, error: "no-route", reason: `the mock UMS has no route for ${req.method} ${url.pathname.slice(0, 120)}` });
+      }
+      if (match.kind === "wrong-method") {
+        return refuse(log, req, res, {
+          status: 405,
+          error: "method-not-allowed",
+          reason: `${url.pathname.slice(0, 120)} accepts ${match.allowed.join(", ")}, not ${req.method}`,
+          headers: { allow: match.allowed.join(", ") },
+        });
+      }
+      Promise.resolve(match.handler({ req, res, url, rest: match.rest })).catch((e: Error) => {
+        log.error("internal-error", { path: url.pathname, error: e.message });
+        refuse(log, req, res, { status: 500, error: "internal-error", reason: `the mock UMS failed: ${e.message}` });
+      });
+    };
+
+    const material = { privateKeyPem: read(pki.web.privateKey), certificateChainPem: read(pki.web.entireChain), deviceCaPem: clientCaChainPem };
+    const tls = createUmsTlsServer(material, o.maxHeaderBytes ?? 64 * 1024, log, onRequest);
+    tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+      socket.on("error", () => socket.destroy());
+      const path = (req.url ?? "").split("?")[0];
+      if (path !== ROUTES.deviceSocket) {
+        return refuseUpgrade(log, req, socket, { status: 404, error: "no-route", reason: `no WebSocket at ${path.slice(0, 120)}; devices connect to ${ROUTES.deviceSocket}` });
+      }
+      sessions.handleUpgrade(req, socket, head);
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === "EADDRINUSE" || e.code === "EACCES" || e.code === "EADDRNOTAVAIL"
+            ? new UserError(`cannot listen on ${endpoint.host}:${endpoint.port} (${e.code}); choose another --host/--port`)
+            : e,
+        );
+      tls.server.once("error", onError);
+      tls.server.listen(endpoint.port, endpoint.host, () => {
+        tls.server.off("error", onError);
+        resolve();
+      });
+    });
+    endpoint = { host: endpoint.host, port: (tls.server.address() as AddressInfo).port };
+    for (const w of appConfig.warnings) log.warn("config-warning", { warning: w });
+    log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file });
+    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls });
+  }
+}
+
+interface StartedParts {
+  readonly pki: LabPki;
+  readonly endpoint: { host: string; port: number };
+  readonly appConfig: UmsAppConfig;
+  readonly log: StructuredLogger;
+  readonly keys: EnrollmentKeys;
+  readonly registry: DeviceRegistry;
+  readonly commands: CommandQueue;
+  readonly sessions: DeviceSessions;
+  readonly tls: UmsTlsServer;
+}
+
+export class StartedMockUms {
+  private stopping?: Promise<void>;
+
+  constructor(private readonly parts: StartedParts) {}
+
+  get host(): string {
+    return this.parts.endpoint.host;
+  }
+  get port(): number {
+    return this.parts.endpoint.port;
+  }
+  /** `https://host:port`, the address devices and the admin API use. */
+  get url(): string {
+    const h = this.host.includes(":") ? `[${this.host}]` : this.host;
+    return `https://${h}:${this.port}`;
+  }
+  /** The cluster FQDN in the web certificate (the SNI name clients should send). */
+  get fqdn(): string {
+    return this.parts.pki.fqdn;
+  }
+  get infoUrl(): string {
+    return this.url + ROUTES.info;
+  }
+  get onboardUrl(): string {
+    return this.url + ROUTES.onboard;
+  }
+  get wsUrl(): string {
+    return this.url.replace(/^https:/, "wss:") + ROUTES.deviceSocket;
+  }
+  /** Base of the IMI-shaped API, `…/umsapi/v3`. */
+  get adminUrl(): string {
+    return `${this.url}/umsapi/v3`;
+  }
+  get appProxyUrl(): string {
+    return this.url + ROUTES.appProxy;
+  }
+  get webAppUrl(): string {
+    return this.url + ROUTES.webApp;
+  }
+  /** `client-ca-chain.pem`: the device CA chain (what an ALB trust store holds). */
+  get deviceCaChainPath(): string {
+    return this.parts.pki.clientCaChain;
+  }
+  get deviceCaCertPath(): string {
+    return this.parts.pki.deviceCa.cert;
+  }
+  /** The root of the web certificate: what devices and browsers trust. */
+  get webRootCertPath(): string {
+    return this.parts.pki.web.rootCert;
+  }
+  get crlPath(): string {
+    return this.parts.pki.crl;
+  }
+  get forwarding(): ClientCertForwarding {
+    return this.parts.appConfig.forwarding;
+  }
+  get endpoints(): UmsEndpoints {
+    return {
+      url: this.url,
+      host: this.host,
+      port: this.port,
+      fqdn: this.fqdn,
+      infoUrl: this.infoUrl,
+      onboardUrl: this.onboardUrl,
+      wsUrl: this.wsUrl,
+      adminUrl: this.adminUrl,
+      appProxyUrl: this.appProxyUrl,
+      webAppUrl: this.webAppUrl,
+      deviceCaChainPath: this.deviceCaChainPath,
+      deviceCaCertPath: this.deviceCaCertPath,
+      webRootCertPath: this.webRootCertPath,
+      crlPath: this.crlPath,
+      forwarding: this.forwarding,
+    };
+  }
+
+  /** The log so far (bounded buffer), oldest first. */
+  get logs(): readonly LogEntry[] {
+    return this.parts.log.lines;
+  }
+  waitForLog(match: (e: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry> {
+    return this.parts.log.waitFor(match, timeoutMs);
+  }
+
+  /** Mints one-time enrollment keys in-process (the IMI route `POST /umsapi/v3/enrollmentkeys` does the same over HTTP). */
+  mintEnrollmentKeys(count: number): string[] {
+    return this.parts.keys.mint(count);
+  }
+  get devices(): ImiThinClient[] {
+    return this.parts.registry.list().map(toImiThinClient);
+  }
+  get commands(): ImiCommandExec[] {
+    return this.parts.commands.list().map(toImiCommandExec);
+  }
+  get onlineCount(): number {
+    return this.parts.sessions.onlineCount;
+  }
+
+  /** Closes device sockets (1001), stops listening, and ends every connection. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { tls, sessions, log } = this.parts;
+      const closed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
+      await sessions.stop();
+      tls.server.closeAllConnections();
+      for (const s of tls.sockets) s.destroy();
+      await closed;
+      log.info("stopped");
+    })();
+    return this.stopping;
+  }
+}
