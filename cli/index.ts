@@ -6,6 +6,7 @@ import { registerPki } from "./commands/pki";
 import { registerAlb } from "./commands/alb";
 import { registerDoctor } from "./commands/doctor";
 import { registerLint } from "./commands/lint";
+import { registerSimulate } from "./commands/simulate";
 import { registerUms } from "./commands/ums";
 import { registerDevices } from "./commands/devices";
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAlb(program);
   registerDoctor(program);
   registerLint(program);
+  registerSimulate(program);
   registerUms(program);
   registerDevices(program);
   return program;

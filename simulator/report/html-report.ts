@@ -12,7 +12,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;co
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#5b6670;margin-bottom:16px}
 .summary span{display:inline-block;padding:2px 10px;border-radius:10px;margin-right:8px;font-weight:600}
-.pass{background:#e3f4e6;color:#1e6b2f}.fail{background:#fde4e2;color:#a1261b}.skipped{background:#eef0f2;color:#5b6670}
+.pass{background:#e3f4e6;color:#1e6b2f}.fail{background:#fde4e2;color:#a1261b}.skipped{background:#fff4d6;color:#7a5a00}.na{background:#f5f7f8;color:#8a949c}
 table.outcomes{border-collapse:collapse;width:100%}
 .outcomes th,.outcomes td{border:1px solid #d5dade;padding:6px 8px;vertical-align:top;text-align:left}
 .outcomes th{background:#f5f7f8;position:sticky;top:0}
@@ -45,7 +45,7 @@ function outcomeTable(report: SimulationReport): string {
       const cell = byKey.get(`${s.id}\u0000${t}`);
       if (!cell) return `<td class="cell skipped">not run</td>`;
       const expected = cell.verdict === "fail" ? `<div>expected: ${escapeXml(cell.expected)}</div>` : "";
-      return `<td class="cell ${cell.verdict}" data-verdict="${cell.verdict}"><div class="actual">${escapeXml(cell.actual)}</div>${expected}${evidenceList(cell)}</td>`;
+      return `<td class="cell ${cell.verdict === "n/a" ? "na" : cell.verdict}" data-verdict="${cell.verdict}"><div class="actual">${escapeXml(cell.actual)}</div>${expected}${evidenceList(cell)}</td>`;
     });
     return `<tr><th scope="row">${escapeXml(s.title)}</th>${cells.join("")}</tr>`;
   });
@@ -81,7 +81,7 @@ export function renderHtmlReport(report: SimulationReport): string {
 <body>
 <h1>ums-edge simulation report</h1>
 <div class="meta">generated ${escapeXml(report.generatedAt)} by ums-edge ${escapeXml(report.version)} &middot; runtime: ${escapeXml(report.runtime)} &middot; ${report.devicesPerTopology} devices per topology</div>
-<div class="summary"><span class="pass">${s.pass} as expected</span><span class="fail">${s.fail} mismatches</span><span class="skipped">${s.skipped} skipped</span></div>
+<div class="summary"><span class="pass">${s.pass} as expected</span><span class="fail">${s.fail} mismatches</span><span class="skipped">${s.skipped} skipped</span><span class="na">${s.notApplicable} not applicable</span></div>
 <h2>Outcomes: expected behaviour per topology</h2>
 ${outcomeTable(report)}
 <h2>Latency per topology</h2>

@@ -3,7 +3,8 @@
  * behaviour so that other tools can read report.json without ums-edge.
  */
 
-export type Verdict = "pass" | "fail" | "skipped";
+/** pass/fail: compared with the expectation; skipped: could not be checked here (the note says why); n/a: the scenario does not apply to the topology. */
+export type Verdict = "pass" | "fail" | "skipped" | "n/a";
 
 /** What was observed, so that a reader can check a verdict without re-running it. */
 export interface Evidence {
@@ -81,7 +82,7 @@ export interface SimulationReport {
   readonly scenarios: readonly ScenarioInfo[];
   readonly cells: readonly CellResult[];
   readonly assumptions: readonly Assumption[];
-  readonly summary: { readonly pass: number; readonly fail: number; readonly skipped: number };
+  readonly summary: { readonly pass: number; readonly fail: number; readonly skipped: number; readonly notApplicable: number };
 }
 
 /** Nearest-rank percentiles of a sample (ms). An empty sample gives zeros. */
@@ -98,5 +99,6 @@ export function summaryOf(cells: readonly CellResult[]): SimulationReport["summa
     pass: cells.filter((c) => c.verdict === "pass").length,
     fail: cells.filter((c) => c.verdict === "fail").length,
     skipped: cells.filter((c) => c.verdict === "skipped").length,
+    notApplicable: cells.filter((c) => c.verdict === "n/a").length,
   };
 }

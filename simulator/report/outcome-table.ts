@@ -1,7 +1,7 @@
 import type { SimulationReport } from "./model";
 import { textTable } from "./text-table";
 
-const MARK = { pass: "ok", fail: "MISMATCH", skipped: "skip" } as const;
+const MARK = { pass: "ok", fail: "MISMATCH", skipped: "SKIPPED", "n/a": "" } as const;
 
 /** The outcome table as text: one row per scenario, one column per topology; mismatches listed after it. */
 export function renderOutcomeTable(report: SimulationReport): string {
@@ -11,7 +11,8 @@ export function renderOutcomeTable(report: SimulationReport): string {
     s.title,
     ...topologies.map((t) => {
       const c = byKey.get(`${s.id}\u0000${t}`);
-      return c ? `${MARK[c.verdict]}: ${c.actual}` : "-";
+      if (!c) return "-";
+      return c.verdict === "n/a" ? "n/a" : c.verdict === "pass" ? c.actual : `${MARK[c.verdict]}: ${c.actual}`;
     }),
   ]);
   let text = textTable(["scenario", ...topologies], rows);
@@ -22,6 +23,7 @@ export function renderOutcomeTable(report: SimulationReport): string {
     if (ev.length) text += `  evidence: ${ev.map(([k, v]) => `${k}=${String(v)}`).join("; ")}\n`;
   }
   const s = report.summary;
-  text += `\n${s.pass} as expected, ${s.fail} mismatches, ${s.skipped} skipped (runtime: ${report.runtime})\n`;
+  for (const c of report.cells.filter((c) => c.verdict === "skipped")) text += `\nSKIPPED ${c.topology} / ${c.scenario}: ${c.note ?? ""}\n`;
+  text += `\n${s.pass} as expected, ${s.fail} mismatches, ${s.skipped} skipped, ${s.notApplicable} not applicable (runtime: ${report.runtime})\n`;
   return text;
 }

@@ -1,0 +1,99 @@
+import type { NetworkSide, SecurityGroupLayout } from "./security-groups/model";
+import type { Spawner } from "./component-process";
+import { hostSpawner } from "./component-process";
+import type { StartedNetnsLab, TcpProbeResult } from "./netns/netns-lab";
+import { NetnsLab } from "./netns/netns-lab";
+import { netnsAvailability } from "./netns/preflight";
+import { cleanupStale } from "./netns/cleanup";
+import { DEFAULT_NETNS_PREFIX } from "./netns/names";
+import { UserError } from "../protocol/user-error";
+
+/**
+ * Where a topology's components run. Sides follow design section 1: devices on the internet side,
+ * the front (ALB, reverse proxy, ICG) on the public side, the UMS on the private side.
+ */
+export interface Runtime {
+  readonly name: "loopback" | "netns";
+  /** One line for the report: which runtime ran, and how. */
+  describe(): string;
+  /** The address components on `side` listen on and are reached at. */
+  address(side: NetworkSide): string;
+  /** Starts processes on `side`. */
+  spawner(side: NetworkSide): Spawner;
+  /** Words placed before a command line to run it on `side` (for components that spawn themselves, like nginx). */
+  commandPrefix(side: NetworkSide): string[];
+  /** Applies a topology's security groups; undefined lifts them. No-op where the runtime cannot isolate. */
+  isolate(layout: SecurityGroupLayout | undefined): Promise<void>;
+  /** A TCP connect from `side`; undefined where the runtime cannot isolate (everything would connect). */
+  probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult | undefined>;
+  /** True when security groups really are enforced between the sides. */
+  readonly isolated: boolean;
+  stop(): Promise<void>;
+}
+
+/** Every component a process on 127.0.0.1: fast and available everywhere, but nothing is isolated. */
+export class LoopbackRuntime implements Runtime {
+  readonly name = "loopback";
+  readonly isolated = false;
+  describe(): string {
+    return "loopback: every component its own process on 127.0.0.1 (no network isolation; run as root on Linux for the netns runtime)";
+  }
+  address(): string {
+    return "127.0.0.1";
+  }
+  spawner(): Spawner {
+    return hostSpawner;
+  }
+  commandPrefix(): string[] {
+    return [];
+  }
+  async isolate(): Promise<void> {}
+  async probe(): Promise<undefined> {
+    return undefined;
+  }
+  async stop(): Promise<void> {}
+}
+
+/** Components in Linux network namespaces, security groups as nftables rules inside them. */
+export class NetnsRuntime implements Runtime {
+  readonly name = "netns";
+  readonly isolated = true;
+  constructor(readonly lab: StartedNetnsLab) {}
+  describe(): string {
+    return this.lab.describe();
+  }
+  address(side: NetworkSide): string {
+    return this.lab.address(side);
+  }
+  spawner(side: NetworkSide): Spawner {
+    const spawnIn = this.lab.spawner(side);
+    return (command, args, options) => spawnIn(command, args, options);
+  }
+  commandPrefix(side: NetworkSide): string[] {
+    return this.lab.commandPrefix(side);
+  }
+  async isolate(layout: SecurityGroupLayout | undefined): Promise<void> {
+    await this.lab.applySecurityGroups(layout ?? { groups: [], placement: {} });
+  }
+  probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult> {
+    return this.lab.probe(from, host, port, 1500);
+  }
+  async stop(): Promise<void> {
+    await this.lab.stop();
+  }
+}
+
+export type RuntimeChoice = "auto" | "loopback" | "netns";
+
+/** `auto`: namespaces where they work (root on Linux with ip and nft), loopback elsewhere; says why. */
+export async function chooseRuntime(choice: RuntimeChoice, note: (m: string) => void = () => {}): Promise<Runtime> {
+  if (choice === "loopback") return new LoopbackRuntime();
+  const availability = netnsAvailability();
+  if (!availability.ok) {
+    if (choice === "netns") throw new UserError(`--runtime netns: ${availability.reason}\n  fix: run as root on Linux with iproute2 and nftables, or use --runtime loopback`);
+    note(`runtime: loopback (network namespaces unavailable: ${availability.reason})`);
+    return new LoopbackRuntime();
+  }
+  await cleanupStale(DEFAULT_NETNS_PREFIX);
+  return new NetnsRuntime(await new NetnsLab().start());
+}

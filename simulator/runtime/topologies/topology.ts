@@ -1,0 +1,42 @@
+import type { Runtime } from "../runtime";
+import type { RunningComponent } from "../component-process";
+
+/** The topologies of design section 1. */
+export const TOPOLOGIES = ["direct", "reverse-proxy", "icg", "alb-verify", "alb-passthrough", "icg-alb-verify", "icg-alb-passthrough"] as const;
+export type TopologyName = (typeof TOPOLOGIES)[number];
+
+export type FrontKind = "none" | "nginx" | "alb" | "icg";
+
+/** What a device is told (or configured with) to reach its management server. */
+export interface DeviceEndpoints {
+  /** Onboarding (the OS 12 device enrollment address; the 443 listener in ALB verify). */
+  readonly enrollmentUrl: string;
+  /** Management WebSocket and update proxy (the cluster address). */
+  readonly clusterUrl: string;
+  /** Where a browser opens the web app. */
+  readonly webAppUrl: string;
+  /** TLS name devices check (the cluster FQDN in the web certificate). */
+  readonly serverName: string;
+  /** The CA devices trust for the server certificate (the UMS web root). */
+  readonly trustedCaFile: string;
+}
+
+export interface StartedTopology {
+  readonly name: TopologyName;
+  readonly runtime: Runtime;
+  readonly front: FrontKind;
+  readonly devices: DeviceEndpoints;
+  /** The UMS IMI API, reached from the admin's side (private network). */
+  readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string };
+  /** The UMS's own listener (devices, or only the admin API behind an ICG), which devices must not reach when a front is there. */
+  readonly ums: { readonly host: string; readonly port: number };
+  /** The ALB emulator's log directory (AWSLogs/... and alb-emulator.log). */
+  readonly albLogsDir?: string;
+  /** nginx's access and error logs. */
+  readonly nginxLogs?: { readonly access: string; readonly error: string };
+  /** The components' processes, by name (ums, alb, icg), for their logs. */
+  readonly components: Readonly<Record<string, RunningComponent<unknown>>>;
+  /** Milliseconds the start took. */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}

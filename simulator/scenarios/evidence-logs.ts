@@ -1,0 +1,72 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { splitLogLine } from "../alb/log-lines";
+import type { StartedTopology } from "../runtime/topologies/topology";
+
+/** Reading the components' logs for evidence: the ALB's connection log, the UMS's and ICG's JSON lines. */
+
+function filesUnder(dir: string, match: RegExp): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && match.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+export interface ConnectionLogRecord {
+  readonly line: string;
+  readonly serial: string;
+  readonly verifyStatus: string;
+}
+
+/** Every connection-log record the emulated ALB wrote, oldest first. */
+export function connectionLog(topology: StartedTopology): ConnectionLogRecord[] {
+  if (!topology.albLogsDir) return [];
+  return filesUnder(topology.albLogsDir, /conn_log/)
+    .flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean))
+    .map((line) => {
+      const fields = splitLogLine(line);
+      return { line, serial: fields[9] ?? "-", verifyStatus: fields[10] ?? "-" };
+    });
+}
+
+/** The newest connection-log record for a certificate serial (hex, any case), or the newest failure when there is no certificate. */
+export async function connectionLogFor(topology: StartedTopology, serial: string | undefined, waitMs = 2000): Promise<ConnectionLogRecord | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const records = connectionLog(topology).reverse();
+    const hit = serial ? records.find((r) => r.serial.toUpperCase() === serial.toUpperCase()) : records.find((r) => r.verifyStatus.startsWith("Failed"));
+    if (hit || Date.now() > deadline) return hit;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** JSON log lines of a component process that satisfy `pick`, newest first. */
+export function componentLog(topology: StartedTopology, component: string, pick: (e: Record<string, unknown>) => boolean): Record<string, unknown>[] {
+  const c = topology.components[component];
+  return c ? c.jsonLines().filter(pick).reverse() : [];
+}
+
+/** The ALB emulator's own events (alb-emulator.log, JSON lines). */
+export function albEvents(topology: StartedTopology): Record<string, unknown>[] {
+  const file = topology.albLogsDir ? path.join(topology.albLogsDir, "alb-emulator.log") : undefined;
+  if (!file || !fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The last line of nginx's access log that mentions `needle`. */
+export function nginxAccessLine(topology: StartedTopology, needle: string): string | undefined {
+  const file = topology.nginxLogs?.access;
+  if (!file || !fs.existsSync(file)) return undefined;
+  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes(needle)).pop();
+}

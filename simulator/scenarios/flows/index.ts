@@ -1,0 +1,40 @@
+import type { ScenarioId } from "../expected-outcomes";
+import type { Flow } from "./flow";
+import { healthFlow } from "./health";
+import { onboardingFlow, onboardingOn8443Flow, managementSessionFlow, rebootFlow, settingsFlow, appDownloadFlow, webAppFlow } from "./devices";
+import { certificateFlow } from "./certificates";
+import { noCertificateFlow, spoofedHeaderFlow, outsideAllowListFlow } from "./paths";
+import { bypassFrontFlow } from "./isolation";
+import { misconfiguredUmsFlow } from "./misconfiguration";
+
+export interface FlowEntry {
+  readonly run: Flow;
+  /** Starts its own instance of the topology: run after the main one has stopped. */
+  readonly ownTopology?: boolean;
+}
+
+/** The code behind each row of the expected-outcomes table, in the order it runs. */
+export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
+  health: { run: healthFlow },
+  onboarding: { run: onboardingFlow },
+  "onboarding-on-8443": { run: onboardingOn8443Flow },
+  "management-session": { run: managementSessionFlow },
+  "command-settings": { run: settingsFlow },
+  "command-reboot": { run: rebootFlow },
+  "app-download": { run: appDownloadFlow },
+  "web-app": { run: webAppFlow },
+  "cert-other-ca": { run: certificateFlow("other-ca") },
+  "cert-self-signed": { run: certificateFlow("self-signed") },
+  "cert-expired": { run: certificateFlow("expired") },
+  "cert-not-yet-valid": { run: certificateFlow("not-yet-valid") },
+  "cert-revoked": { run: certificateFlow("revoked") },
+  "cert-too-deep": { run: certificateFlow("too-deep") },
+  "cert-x509-v1": { run: certificateFlow("x509-v1") },
+  "cert-rsa-1024": { run: certificateFlow("rsa-1024") },
+  "no-cert-management": { run: noCertificateFlow },
+  "spoofed-header": { run: spoofedHeaderFlow },
+  "path-outside-allow-list": { run: outsideAllowListFlow },
+  "bypass-front": { run: bypassFrontFlow },
+  "ums-wrong-header": { run: misconfiguredUmsFlow("wrong-header-verify"), ownTopology: true },
+  "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
+};

@@ -1,0 +1,85 @@
+import type { Runtime } from "../runtime/runtime";
+import type { Lab } from "../runtime/lab";
+import { startTopology } from "../runtime/topologies/start-topology";
+import type { StartedTopology, TopologyName } from "../runtime/topologies/topology";
+import { ImiClient } from "../ums/imi-client";
+import type { CellResult, TopologyResult } from "../report/model";
+import { summarise } from "../report/model";
+import { SCENARIOS, ScenarioSpec } from "./expected-outcomes";
+import { FLOWS } from "./flows";
+import { describeOutcome, meets } from "./outcome";
+import type { Observation, ScenarioContext } from "./context";
+
+export interface RunTopologyOptions {
+  readonly devices: number;
+  /** Called before and after each scenario (for the progress display). */
+  readonly onStart?: (scenario: ScenarioSpec) => void;
+  readonly onCell?: (cell: CellResult) => void;
+}
+
+export interface TopologyRun {
+  readonly cells: CellResult[];
+  readonly result: TopologyResult;
+}
+
+function cellOf(spec: ScenarioSpec, topology: TopologyName, observed: Observation): CellResult {
+  const expected = spec.expected[topology];
+  const base = { scenario: spec.id, topology, expected: describeOutcome(expected), actual: describeOutcome(observed.outcome), evidence: observed.evidence };
+  if (observed.skipped) return { ...base, actual: "not checked", verdict: "skipped", note: observed.skipped };
+  return { ...base, verdict: meets(observed.outcome, expected) ? "pass" : "fail", note: observed.note };
+}
+
+function failedCell(spec: ScenarioSpec, topology: TopologyName, error: unknown): CellResult {
+  const message = (error as Error)?.message ?? String(error);
+  return { scenario: spec.id, topology, expected: describeOutcome(spec.expected[topology]), actual: `error: ${message.split("\n")[0]}`, verdict: "fail", evidence: { detail: message.slice(0, 2000) } };
+}
+
+/** Runs every scenario of the table against one topology: start it, run the flows in order, stop it. */
+export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab, options: RunTopologyOptions): Promise<TopologyRun> {
+  const cells: CellResult[] = [];
+  const record = (cell: CellResult) => {
+    cells.push(cell);
+    options.onCell?.(cell);
+  };
+  const applicable = SCENARIOS.filter((s) => s.expected[name].kind !== "n/a");
+  for (const s of SCENARIOS.filter((s) => s.expected[name].kind === "n/a")) {
+    record({ scenario: s.id, topology: name, expected: "n/a", actual: "n/a", verdict: "n/a", evidence: {} });
+  }
+
+  let topology: StartedTopology;
+  try {
+    topology = await startTopology(name, runtime, lab);
+  } catch (e) {
+    for (const s of applicable) record(failedCell(s, name, new Error(`the topology did not start: ${(e as Error).message}`)));
+    const empty = summarise([]);
+    return { cells, result: { name, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
+  }
+
+  const ctx: ScenarioContext = { topology, lab, imi: new ImiClient(topology.admin), deviceCount: options.devices, onboardingMs: [], commandRoundTrips: [] };
+  const run = async (spec: ScenarioSpec) => {
+    options.onStart?.(spec);
+    try {
+      record(cellOf(spec, name, await FLOWS[spec.id].run(ctx)));
+    } catch (e) {
+      record(failedCell(spec, name, e));
+    }
+  };
+  try {
+    for (const spec of applicable.filter((s) => !FLOWS[s.id].ownTopology)) await run(spec);
+  } finally {
+    await ctx.fleet?.stop().catch(() => undefined);
+    await topology.stop();
+  }
+  for (const spec of applicable.filter((s) => FLOWS[s.id].ownTopology)) await run(spec);
+
+  return {
+    cells,
+    result: {
+      name,
+      startMs: topology.startMs,
+      devices: options.devices,
+      onboarding: summarise(ctx.onboardingMs),
+      commandRoundTrip: summarise(ctx.commandRoundTrips),
+    },
+  };
+}

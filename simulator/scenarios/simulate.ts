@@ -1,0 +1,89 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { prepareLab } from "../runtime/lab";
+import { chooseRuntime, RuntimeChoice } from "../runtime/runtime";
+import type { TopologyName } from "../runtime/topologies/topology";
+import { SCENARIOS } from "./expected-outcomes";
+import { ASSUMPTIONS } from "./assumptions";
+import { runTopology } from "./run-topology";
+import type { CellResult, SimulationReport, TopologyResult } from "../report/model";
+import { summaryOf } from "../report/model";
+import { renderHtmlReport } from "../report/html-report";
+import { Progress } from "../report/progress";
+import { UserError } from "../protocol/user-error";
+import { projectRoot } from "../../stacks/project-root";
+
+export interface SimulateOptions {
+  readonly topologies: readonly TopologyName[];
+  readonly devices: number;
+  /** Where report.json and report.html go. */
+  readonly reportDir: string;
+  /** The lab directory (PKI, stacks, run logs). */
+  readonly labDir: string;
+  readonly runtime: RuntimeChoice;
+  /** Progress and notes. @default process.stderr */
+  readonly out?: NodeJS.WriteStream;
+}
+
+export interface SimulateResult {
+  readonly report: SimulationReport;
+  readonly files: { readonly json: string; readonly html: string };
+}
+
+function version(): string {
+  return (JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
+
+/** The report directory must be writable before minutes of simulation are spent. */
+function prepareReportDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new UserError(`--report ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code})\n  fix: give a directory you can write to`);
+  }
+}
+
+/** `ums-edge simulate`: every scenario of the expected-outcomes table against every chosen topology. */
+export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
+  prepareReportDir(o.reportDir);
+  const out = o.out ?? process.stderr;
+  const progress = new Progress(o.topologies.length * SCENARIOS.length, out);
+  progress.note(`lab: ${o.labDir} (PKI, synthesized stacks, logs)`);
+  const lab = await prepareLab(o.labDir);
+  const runtime = await chooseRuntime(o.runtime, (m) => progress.note(m));
+  progress.note(`runtime: ${runtime.describe()}`);
+  const cells: CellResult[] = [];
+  const topologies: TopologyResult[] = [];
+  try {
+    for (const name of o.topologies) {
+      progress.note(`topology ${name}: starting`);
+      const run = await runTopology(name, runtime, lab, {
+        devices: o.devices,
+        onStart: (s) => progress.start(`${name}: ${s.title}`),
+        onCell: (c) => progress.step(`${name}: ${SCENARIOS.find((s) => s.id === c.scenario)?.title}`, c.verdict === "pass" ? `ok (${c.actual})` : c.verdict === "n/a" ? "n/a" : `${c.verdict.toUpperCase()}: ${c.actual}`),
+      });
+      cells.push(...run.cells);
+      topologies.push(run.result);
+    }
+  } finally {
+    progress.finish();
+    await runtime.stop();
+  }
+  const report: SimulationReport = {
+    tool: "ums-edge",
+    version: version(),
+    generatedAt: new Date().toISOString(),
+    runtime: runtime.describe(),
+    devicesPerTopology: o.devices,
+    topologies,
+    scenarios: SCENARIOS.map((s) => ({ id: s.id, title: s.title })),
+    cells,
+    assumptions: ASSUMPTIONS,
+    summary: summaryOf(cells),
+  };
+  const files = { json: path.join(o.reportDir, "report.json"), html: path.join(o.reportDir, "report.html") };
+  fs.writeFileSync(files.json, JSON.stringify(report, null, 2) + "\n");
+  fs.writeFileSync(files.html, renderHtmlReport(report));
+  return { report, files };
+}
