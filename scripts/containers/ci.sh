@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# CI job of the container runtime: a Docker engine, the images, the container tests.
+#
+#   bash scripts/containers/ci.sh [-- JEST ARGS...]
+#
+# 1. An engine: the one `docker version` reaches (a developer's, a CI service's), or else a private
+#    one: Debian's docker.io (installed if missing, as root), dockerd started in its own network
+#    namespace with nsenter (it fails under `ip netns exec`), its data, socket and temp files in one
+#    directory. Published ports live in that namespace, so the tests run inside it.
+# 2. The images, built locally without a registry (build-images.sh: `docker import`).
+# 3. `npm run test:containers` with Ryuk off (its image cannot be pulled; the tests clean up), the
+#    host override (no gateway lookup through a pulled image) and a private TMPDIR.
+# Always, also on failure or interrupt: the private engine is stopped, the namespace deleted, the
+# directory removed, and what this script installed (docker.io and its new dependencies,
+# /etc/docker, the docker group) removed again (UMS_EDGE_KEEP_DOCKER=1 keeps it for the next run).
+# Where no engine can run, the tests that need one are skipped with the reason in their names, and
+# the reason is printed here; the tests that need none still run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+NS=ums-edge-ci-$$
+WORK=""
+DOCKERD_PID=""
+INSTALLED=""
+START=$(date +%s%N)
+SKIP_REASON=""
+declare -a TIMES=()
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+step() { printf '\n== containers ci: %s\n' "$*"; }
+timed() { # name command...: runs it and records how long it took (also when it fails)
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s%N)
+  "$@" || rc=$?
+  TIMES+=("$(printf '%-30s %7s ms%s' "$name" "$(ms_since "$t0")" "$([ $rc = 0 ] || echo "  (failed: $rc)")")")
+  return $rc
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    kill -TERM "$DOCKERD_PID"
+    for _ in $(seq 1 150); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$DOCKERD_PID" 2>/dev/null && { echo "containers ci: dockerd did not stop in 15 s; killing it" >&2; kill -KILL "$DOCKERD_PID"; sleep 0.5; }
+  fi
+  ip netns list 2>/dev/null | grep -qw "$NS" && ip netns del "$NS"
+  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+    # Mounts a killed engine left behind (overlay, shm), deepest first.
+    awk -v w="$WORK" '$2 ~ "^"w {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$WORK"
+  fi
+  if [ -n "$INSTALLED" ] && [ "${UMS_EDGE_KEEP_DOCKER:-}" != 1 ]; then
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $INSTALLED >/dev/null 2>&1
+    rm -rf /etc/docker
+    getent group docker >/dev/null && groupdel docker
+  fi
+  echo
+  echo "== containers ci: timings"
+  for t in "${TIMES[@]}"; do echo "   $t"; done
+  echo "   $(printf '%-30s %7s ms' total "$(ms_since "$START")")"
+  [ -n "$SKIP_REASON" ] && echo "== containers ci: tests needing an engine were SKIPPED: $SKIP_REASON"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+install_docker() {
+  local before after
+  before=$(dpkg-query -W -f '${Package}\n' 2>/dev/null | sort)
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+  after=$(dpkg-query -W -f '${Package}\n' 2>/dev/null | sort)
+  INSTALLED=$(comm -13 <(echo "$before") <(echo "$after") | tr '\n' ' ')
+  echo "installed: $INSTALLED"
+}
+
+start_private_engine() {
+  WORK=$(mktemp -d /tmp/ums-edge-docker.XXXXXX)
+  mkdir -p "$WORK/tmp"
+  ip netns add "$NS"
+  ip -n "$NS" link set lo up
+  nsenter --net="/run/netns/$NS" dockerd --data-root "$WORK/data" --exec-root "$WORK/exec" --pidfile "$WORK/docker.pid" \
+    -H "unix://$WORK/docker.sock" >"$WORK/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 1 200); do
+    "$DOCKER_BIN" -H "unix://$WORK/docker.sock" version >/dev/null 2>&1 && return 0
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "dockerd did not start; its log:" >&2
+  tail -n 20 "$WORK/dockerd.log" >&2
+  return 1
+}
+
+# A namespace of an earlier run that was killed (no trap ran): removed when nothing runs in it.
+for stale in $(ip netns list 2>/dev/null | awk '/^ums-edge-ci-[0-9]+/ {print $1}'); do
+  kill -0 "${stale#ums-edge-ci-}" 2>/dev/null && continue
+  if [ -z "$(ip netns pids "$stale" 2>/dev/null)" ]; then
+    ip netns del "$stale" && echo "removed the stale network namespace $stale"
+  else
+    echo "warning: the stale network namespace $stale still has processes ($(ip netns pids "$stale" | tr '\n' ' ')); stop them and run 'ip netns del $stale'" >&2
+  fi
+done
+
+# --- 1. an engine -------------------------------------------------------------------------------
+step "Docker engine"
+MODE=none
+if [ "${UMS_EDGE_PRIVATE_ENGINE:-}" != 1 ] && command -v docker >/dev/null && docker version >/dev/null 2>&1; then
+  MODE=existing
+  DOCKER_BIN=docker
+  echo "using the engine 'docker version' reaches ($(docker version -f '{{.Server.Version}}'))"
+elif [ "$(id -u)" != 0 ]; then
+  SKIP_REASON="no Docker engine reachable and not root (a private engine needs root: apt-get, ip netns, dockerd)"
+elif ! command -v nsenter >/dev/null || ! command -v ip >/dev/null; then
+  SKIP_REASON="no Docker engine reachable, and nsenter/ip (util-linux, iproute2) are missing to start a private one"
+else
+  if ! command -v dockerd >/dev/null; then
+    if command -v apt-get >/dev/null; then
+      timed "install docker.io" install_docker || SKIP_REASON="apt-get install docker.io failed"
+    else
+      SKIP_REASON="no Docker engine reachable and no apt-get to install Debian's docker.io"
+    fi
+  fi
+  if [ -z "$SKIP_REASON" ]; then
+    DOCKER_BIN=/usr/bin/docker
+    [ -x "$DOCKER_BIN" ] || DOCKER_BIN=docker
+    if timed "start engine (netns $NS)" start_private_engine; then
+      MODE=private
+      echo "private engine in network namespace $NS: unix://$WORK/docker.sock ($("$DOCKER_BIN" -H "unix://$WORK/docker.sock" version -f '{{.Server.Version}}'))"
+    else
+      SKIP_REASON="dockerd could not start here (see its log above)"
+    fi
+  fi
+fi
+
+# --- 2. build and images ------------------------------------------------------------------------
+step "build (dist/)"
+timed "npm run build" npm run --silent build
+
+if [ "$MODE" != none ]; then
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || timed "install nginx" bash scripts/ensure-nginx.sh
+  step "images (docker import, no registry)"
+  if [ "$MODE" = private ]; then
+    timed "build images" env DOCKER="$DOCKER_BIN -H unix://$WORK/docker.sock" bash scripts/containers/build-images.sh
+  else
+    timed "build images" bash scripts/containers/build-images.sh
+  fi
+fi
+
+# --- 3. the container tests ---------------------------------------------------------------------
+[ "${1:-}" = "--" ] && shift
+step "container tests"
+[ -n "$SKIP_REASON" ] && echo "tests needing an engine will be SKIPPED: $SKIP_REASON"
+export TESTCONTAINERS_RYUK_DISABLED=true
+export TESTCONTAINERS_HOST_OVERRIDE=localhost
+case $MODE in
+  private)
+    timed "container tests" nsenter --net="/run/netns/$NS" env DOCKER_HOST="unix://$WORK/docker.sock" TMPDIR="$WORK/tmp" npm run --silent test:containers -- "$@"
+    leftover=$("$DOCKER_BIN" -H "unix://$WORK/docker.sock" ps -aq | wc -l)
+    [ "$leftover" = 0 ] || { echo "containers ci: $leftover container(s) left behind" >&2; exit 1; }
+    ;;
+  existing)
+    TMP=$(mktemp -d /tmp/ums-edge-ci-tmp.XXXXXX)
+    WORK=$TMP
+    timed "container tests" env TMPDIR="$TMP" npm run --silent test:containers -- "$@"
+    ;;
+  none)
+    # No engine: point testcontainers at a socket that does not exist, so nothing stray is used.
+    TMP=$(mktemp -d /tmp/ums-edge-ci-tmp.XXXXXX)
+    WORK=$TMP
+    timed "container tests (no engine)" env DOCKER_HOST="unix://$TMP/no-engine.sock" TMPDIR="$TMP" npm run --silent test:containers -- "$@"
+    ;;
+esac
