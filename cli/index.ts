@@ -7,6 +7,7 @@ import { registerAlb } from "./commands/alb";
 import { registerDoctor } from "./commands/doctor";
 import { registerLint } from "./commands/lint";
 import { registerSimulate } from "./commands/simulate";
+import { registerLab } from "./commands/lab";
 import { registerUms } from "./commands/ums";
 import { registerDevices } from "./commands/devices";
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerLint(program);
   registerSimulate(program);
+  registerLab(program);
   registerUms(program);
   registerDevices(program);
   return program;

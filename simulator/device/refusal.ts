@@ -70,7 +70,8 @@ export interface ConnectionFacts {
  * A Node error as a refusal. In TLS 1.3 the client finishes its handshake before the server has
  * checked the client certificate, so a server that refuses the certificate shows up as an alert
  * or, when the reset wins the race, as a bare ECONNRESET right after the handshake. A reset then,
- * before any HTTP answer and with a certificate offered, is therefore reported as a TLS refusal.
+ * before any HTTP answer, is therefore reported as a TLS refusal: of the certificate offered, or of
+ * the missing one when the server requires one (an ALB in verify mode).
  */
 export function refusalFromError(stage: RefusalStage, err: NodeJS.ErrnoException, facts: ConnectionFacts): DeviceRefusal {
   const code = err.code ?? "";
@@ -81,13 +82,14 @@ export function refusalFromError(stage: RefusalStage, err: NodeJS.ErrnoException
   if (reset && !facts.tlsEstablished) {
     return { stage, kind: "tls", at, error: code || undefined, reason: `${err.message} during the TLS handshake` };
   }
-  if (reset && !facts.answered && facts.clientCertSent && facts.tlsProtocol === "TLSv1.3") {
+  if (reset && !facts.answered && facts.tlsProtocol === "TLSv1.3") {
+    const what = facts.clientCertSent ? "refused the client certificate" : "requires a client certificate and none was sent";
     return {
       stage,
       kind: "tls",
       at,
       error: code || undefined,
-      reason: `${err.message} right after the TLS 1.3 handshake, before any HTTP answer: the server most likely refused the client certificate (TLS 1.3 reports that after the client's handshake completes)`,
+      reason: `${err.message} right after the TLS 1.3 handshake, before any HTTP answer: the server most likely ${what} (TLS 1.3 reports that after the client's handshake completes)`,
     };
   }
   return { stage, kind: "network", at, error: code || undefined, reason: err.message };

@@ -19,9 +19,9 @@ export interface ComponentCommand {
 }
 
 /** Starts a process somewhere (the host, a network namespace, ...). */
-export type Spawner = (command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string }) => ChildProcess;
+export type Spawner = (command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: boolean }) => ChildProcess;
 
-export const hostSpawner: Spawner = (command, args, options) => spawn(command, [...args], { ...options, stdio: ["ignore", "pipe", "pipe"] });
+export const hostSpawner: Spawner = (command, args, options) => spawn(command, [...args], { env: options.env, cwd: options.cwd, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
 
 export class ComponentStartError extends Error {}
 

@@ -7,6 +7,7 @@ import { synthesize } from "../../stacks/app";
 import { STACK_VARIANTS, StackVariant } from "../../stacks/config/schema";
 import { writePublicFile } from "../pki/files";
 import { DEFAULT_SUBNETS } from "./netns/address-plan";
+import { HOST_LINK_SUBNET } from "./runtime";
 
 /**
  * The lab directory a simulation works in: a lab PKI, a config naming it, the stacks synthesized
@@ -54,8 +55,9 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
         network: {
           vpcId: "vpc-0123456789abcdef0",
           albSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
-          // The namespace runtime's internet side: the ALB security group admits devices from it.
-          deviceCidrs: [DEFAULT_SUBNETS.internet],
+          // The namespace runtime's device networks (its internet side, and the simulation's own link):
+          // the ALB security group admits devices from them.
+          deviceCidrs: [DEFAULT_SUBNETS.internet, HOST_LINK_SUBNET],
         },
         cluster: { fqdn },
         certificates: { labPki: "./pki" },

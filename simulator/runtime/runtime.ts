@@ -7,6 +7,8 @@ import { netnsAvailability } from "./netns/preflight";
 import { cleanupStale } from "./netns/cleanup";
 import { DEFAULT_NETNS_PREFIX } from "./netns/names";
 import { UserError } from "../protocol/user-error";
+import { ImiClient, ImiClientOptions } from "../ums/imi-client";
+import { AdminRelay, RelayedImiClient } from "./admin-channel";
 
 /**
  * Where a topology's components run. Sides follow design section 1: devices on the internet side,
@@ -28,6 +30,8 @@ export interface Runtime {
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult | undefined>;
   /** True when security groups really are enforced between the sides. */
   readonly isolated: boolean;
+  /** An IMI client from the admin's vantage point: the UMS's own side (its network, or the instance itself). */
+  adminClient(options: ImiClientOptions, side: NetworkSide): Promise<ImiClient>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +55,9 @@ export class LoopbackRuntime implements Runtime {
   async probe(): Promise<undefined> {
     return undefined;
   }
+  async adminClient(options: ImiClientOptions): Promise<ImiClient> {
+    return new ImiClient(options);
+  }
   async stop(): Promise<void> {}
 }
 
@@ -58,9 +65,11 @@ export class LoopbackRuntime implements Runtime {
 export class NetnsRuntime implements Runtime {
   readonly name = "netns";
   readonly isolated = true;
+  private readonly relays = new Map<NetworkSide, Promise<AdminRelay>>();
   constructor(readonly lab: StartedNetnsLab) {}
   describe(): string {
-    return this.lab.describe();
+    // The lab's own line names the sides filtered right now; over a run, every topology applies its own.
+    return this.lab.describe().replace(/; security groups as nftables rules on .*$/, "; each topology's security groups applied as nftables rules inside the namespaces");
   }
   address(side: NetworkSide): string {
     return this.lab.address(side);
@@ -78,10 +87,20 @@ export class NetnsRuntime implements Runtime {
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult> {
     return this.lab.probe(from, host, port, 1500);
   }
+  /** Admin requests run in a relay process on the UMS's side: this process is on a device network. */
+  async adminClient(options: ImiClientOptions, side: NetworkSide): Promise<ImiClient> {
+    let relay = this.relays.get(side);
+    if (!relay) this.relays.set(side, (relay = AdminRelay.start(this.spawner(side))));
+    return new RelayedImiClient(options, await relay);
+  }
   async stop(): Promise<void> {
+    for (const relay of this.relays.values()) await (await relay.catch(() => undefined))?.close();
     await this.lab.stop();
   }
 }
+
+/** The device network this process joins in the namespace runtime (RFC 5737 TEST-NET-3). */
+export const HOST_LINK_SUBNET = "203.0.113.0/30";
 
 export type RuntimeChoice = "auto" | "loopback" | "netns";
 
@@ -95,5 +114,6 @@ export async function chooseRuntime(choice: RuntimeChoice, note: (m: string) => 
     return new LoopbackRuntime();
   }
   await cleanupStale(DEFAULT_NETNS_PREFIX);
-  return new NetnsRuntime(await new NetnsLab().start());
+  // This process joins the lab as a device network, so the simulation's flows act as devices.
+  return new NetnsRuntime(await new NetnsLab({ hostLink: { subnet: HOST_LINK_SUBNET } }).start());
 }

@@ -34,7 +34,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   },
   {
     id: "ums-url-aws-missing",
-    text: "A UMS with forwarding on but without encodingType URL_AWS reads the header as plain PEM, so a URL-encoded certificate from the ALB is refused (401).",
+    text: "A UMS with forwarding on but without encodingType URL_AWS reads the header as plain PEM, so a URL-encoded certificate from the ALB cannot be read and the request is refused (400).",
     checkOnRealSystem: "the IGEL guide says URL_AWS must be set explicitly; confirm the UMS log message without it",
   },
   {

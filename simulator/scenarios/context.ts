@@ -43,12 +43,12 @@ function asComponent(by: string | undefined, fallback: Component): Component {
 }
 
 /** Turns how a device was refused into an outcome, with the ALB's connection-log status as evidence where there is one. */
-export async function observeRefusal(ctx: ScenarioContext, refusal: DeviceRefusal, leafSerial?: string): Promise<Observation> {
+export async function observeRefusal(ctx: ScenarioContext, refusal: DeviceRefusal, leafSerial?: string, logMark?: number): Promise<Observation> {
   const terminator = tlsTerminator(ctx.topology);
   const evidence: Evidence = { reason: refusal.reason, status: refusal.status, closeCode: refusal.closeCode, by: refusal.by, detail: `${refusal.stage} refused (${refusal.kind})` };
   switch (refusal.kind) {
     case "tls": {
-      const record = terminator === "alb" ? await connectionLogFor(ctx.topology, leafSerial) : undefined;
+      const record = terminator === "alb" && (leafSerial || logMark !== undefined) ? await connectionLogFor(ctx.topology, leafSerial, logMark) : undefined;
       return {
         outcome: { kind: "tls", by: terminator, connectionLog: record?.verifyStatus },
         evidence: { ...evidence, tlsError: refusal.error, connectionLog: record?.verifyStatus, logLine: record?.line },

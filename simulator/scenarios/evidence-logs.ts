@@ -30,12 +30,22 @@ export function connectionLog(topology: StartedTopology): ConnectionLogRecord[] 
     });
 }
 
-/** The newest connection-log record for a certificate serial (hex, any case), or the newest failure when there is no certificate. */
-export async function connectionLogFor(topology: StartedTopology, serial: string | undefined, waitMs = 2000): Promise<ConnectionLogRecord | undefined> {
+/** How many connection-log records there are now: a mark to find the records a probe adds. */
+export function connectionLogMark(topology: StartedTopology): number {
+  return connectionLog(topology).length;
+}
+
+/**
+ * The newest connection-log record for a certificate serial (hex, any case); without one, the first
+ * failure written after `mark` (a connection without a certificate has no serial to match).
+ */
+export async function connectionLogFor(topology: StartedTopology, serial: string | undefined, mark = 0, waitMs = 2000): Promise<ConnectionLogRecord | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const records = connectionLog(topology).reverse();
-    const hit = serial ? records.find((r) => r.serial.toUpperCase() === serial.toUpperCase()) : records.find((r) => r.verifyStatus.startsWith("Failed"));
+    const records = connectionLog(topology);
+    const hit = serial
+      ? records.reverse().find((r) => r.serial.toUpperCase() === serial.toUpperCase())
+      : records.slice(mark).find((r) => r.verifyStatus.startsWith("Failed"));
     if (hit || Date.now() > deadline) return hit;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -87,5 +87,5 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("path-outside-allow-list", "path outside the allow-list (/umsapi/) from the device side", [ok, http("nginx", 404), http("icg", 404), http("alb", 404), http("alb", 404), http("icg", 404), http("icg", 404)]),
   row("bypass-front", "device reaches the UMS directly, bypassing the front", [na, blocked, blocked, blocked, blocked, blocked, blocked]),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", [na, na, na, http("ums", 401), na, na, na]),
-  row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", [na, na, na, na, http("ums", 401), na, na]),
+  row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", [na, na, na, na, http("ums", 400), na, na]),
 ];

@@ -2,7 +2,6 @@ import type { Runtime } from "../runtime/runtime";
 import type { Lab } from "../runtime/lab";
 import { startTopology } from "../runtime/topologies/start-topology";
 import type { StartedTopology, TopologyName } from "../runtime/topologies/topology";
-import { ImiClient } from "../ums/imi-client";
 import type { CellResult, TopologyResult } from "../report/model";
 import { summarise } from "../report/model";
 import { SCENARIOS, ScenarioSpec } from "./expected-outcomes";
@@ -10,8 +9,13 @@ import { FLOWS } from "./flows";
 import { describeOutcome, meets } from "./outcome";
 import type { Observation, ScenarioContext } from "./context";
 
+/** A flow that has not decided by then has failed: one broken topology must not stall the whole run. */
+const FLOW_LIMIT_MS = 90_000;
+
 export interface RunTopologyOptions {
   readonly devices: number;
+  /** The expected-outcomes table to check. @default SCENARIOS */
+  readonly scenarios?: readonly ScenarioSpec[];
   /** Called before and after each scenario (for the progress display). */
   readonly onStart?: (scenario: ScenarioSpec) => void;
   readonly onCell?: (cell: CellResult) => void;
@@ -41,8 +45,9 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     cells.push(cell);
     options.onCell?.(cell);
   };
-  const applicable = SCENARIOS.filter((s) => s.expected[name].kind !== "n/a");
-  for (const s of SCENARIOS.filter((s) => s.expected[name].kind === "n/a")) {
+  const table = options.scenarios ?? SCENARIOS;
+  const applicable = table.filter((s) => s.expected[name].kind !== "n/a");
+  for (const s of table.filter((s) => s.expected[name].kind === "n/a")) {
     record({ scenario: s.id, topology: name, expected: "n/a", actual: "n/a", verdict: "n/a", evidence: {} });
   }
 
@@ -55,19 +60,26 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     return { cells, result: { name, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
   }
 
-  const ctx: ScenarioContext = { topology, lab, imi: new ImiClient(topology.admin), deviceCount: options.devices, onboardingMs: [], commandRoundTrips: [] };
+  let ctx: ScenarioContext | undefined;
   const run = async (spec: ScenarioSpec) => {
     options.onStart?.(spec);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no outcome within ${FLOW_LIMIT_MS / 1000} s`)), FLOW_LIMIT_MS);
+    });
     try {
-      record(cellOf(spec, name, await FLOWS[spec.id].run(ctx)));
+      record(cellOf(spec, name, await Promise.race([FLOWS[spec.id].run(ctx!), limit])));
     } catch (e) {
       record(failedCell(spec, name, e));
+    } finally {
+      clearTimeout(timer);
     }
   };
   try {
+    ctx = { topology, lab, imi: await runtime.adminClient(topology.admin, topology.admin.side), deviceCount: options.devices, onboardingMs: [], commandRoundTrips: [] };
     for (const spec of applicable.filter((s) => !FLOWS[s.id].ownTopology)) await run(spec);
   } finally {
-    await ctx.fleet?.stop().catch(() => undefined);
+    await ctx?.fleet?.stop().catch(() => undefined);
     await topology.stop();
   }
   for (const spec of applicable.filter((s) => FLOWS[s.id].ownTopology)) await run(spec);
@@ -78,8 +90,8 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
       name,
       startMs: topology.startMs,
       devices: options.devices,
-      onboarding: summarise(ctx.onboardingMs),
-      commandRoundTrip: summarise(ctx.commandRoundTrips),
+      onboarding: summarise(ctx?.onboardingMs ?? []),
+      commandRoundTrip: summarise(ctx?.commandRoundTrips ?? []),
     },
   };
 }

@@ -14,7 +14,7 @@ test.each([
   ["a reset right after a TLS 1.3 handshake with a client certificate", err("ECONNRESET"), after13, "tls"],
   ["a reset after an HTTP answer began", err("ECONNRESET"), { ...after13, answered: true }, "network"],
   ["a reset after TLS 1.2 (the handshake would have failed instead)", err("ECONNRESET"), { ...after13, tlsProtocol: "TLSv1.2" }, "network"],
-  ["a reset without a client certificate", err("ECONNRESET"), { ...after13, clientCertSent: false }, "network"],
+  ["a reset right after a TLS 1.3 handshake without a client certificate (one was required)", err("ECONNRESET"), { ...after13, clientCertSent: false }, "tls"],
   ["a timeout", err("ETIMEDOUT"), after13, "network"],
 ] as const)("%s → %s", (_what, e, facts, kind) => {
   expect(refusalFromError("connect", e, facts).kind).toBe(kind);

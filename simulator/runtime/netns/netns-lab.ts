@@ -19,6 +19,20 @@ export interface NetnsLabOptions {
   readonly subnets?: Partial<Record<NetworkSide, string>>;
   /** The nftables executable (security-group rules are applied with it). @default "nft" */
   readonly nftBinary?: string;
+  /**
+   * Also link this process's own namespace (the host) to the router, as one more device network, so
+   * that in-process clients (a simulation's flows) reach the public side the way devices do. The
+   * veth is created inside the router namespace, so removing the lab removes it (and its routes).
+   * @default off
+   */
+  readonly hostLink?: { readonly subnet: string };
+}
+
+/** The host's link into a lab: its address (a device network) and the interface name. */
+export interface HostLink {
+  readonly address: string;
+  readonly gateway: string;
+  readonly interfaceName: string;
 }
 
 /** Outcome of a TCP connect attempt: `timeout` is what a security group's silent drop looks like from outside. */
@@ -56,6 +70,7 @@ export class NetnsLab {
     checkNetnsPrerequisites(Object.values(names), nftBinary);
 
     const created: string[] = [];
+    let hostLink: HostLink | undefined;
     const unregister = registerExitTeardown(() => removeNamespacesSync(created));
     try {
       for (const role of ROLES) {
@@ -77,13 +92,33 @@ export class NetnsLab {
       }
       // Per-namespace sysctl: forwarding is on in the router only, never on the host.
       await mustRun("ip", ["netns", "exec", router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]);
+      if (this.options.hostLink) hostLink = await linkHost(router, id, this.options.hostLink.subnet, addressing);
     } catch (e) {
       await removeNamespaces(created).catch(() => removeNamespacesSync(created));
       unregister();
       throw new Error(`could not build the namespace topology (everything created was removed): ${(e as Error).message}`);
     }
-    return new StartedNetnsLab(names, addressing, nftBinary, unregister);
+    return new StartedNetnsLab(names, addressing, nftBinary, unregister, hostLink);
   }
+}
+
+/** A veth from the router into this process's namespace, with routes to the public and private sides only. */
+async function linkHost(router: string, id: string, subnet: string, addressing: Readonly<Record<NetworkSide, SideAddressing>>): Promise<HostLink> {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/30$/.exec(subnet);
+  if (!m) throw new UserError(`netns hostLink.subnet: '${subnet}' is not an IPv4 /30\n  fix: give e.g. '203.0.113.0/30'`);
+  const base = m.slice(1, 4).join(".");
+  const gateway = `${base}.${Number(m[4]) + 1}`;
+  const address = `${base}.${Number(m[4]) + 2}`;
+  const interfaceName = `ue-${id}`;
+  await mustRun("ip", ["-n", router, "link", "add", "to-host", "type", "veth", "peer", "name", interfaceName, "netns", String(process.pid)]);
+  await mustRun("ip", ["-n", router, "addr", "add", `${gateway}/30`, "dev", "to-host"]);
+  await mustRun("ip", ["-n", router, "link", "set", "to-host", "up"]);
+  await mustRun("ip", ["addr", "add", `${address}/30`, "dev", interfaceName]);
+  await mustRun("ip", ["link", "set", interfaceName, "up"]);
+  for (const side of ["public", "private"] as const) {
+    await mustRun("ip", ["route", "add", addressing[side].subnet, "via", gateway, "dev", interfaceName]);
+  }
+  return { address, gateway, interfaceName };
 }
 
 export class StartedNetnsLab {
@@ -100,6 +135,8 @@ export class StartedNetnsLab {
     readonly addressing: Readonly<Record<NetworkSide, SideAddressing>>,
     private readonly nftBinary: string,
     private readonly unregisterExitTeardown: () => void,
+    /** Present when the lab was started with `hostLink`. */
+    readonly hostLink?: HostLink,
   ) {}
 
   /** The address of a side's namespace (where its processes listen and connect from). */
@@ -111,7 +148,8 @@ export class StartedNetnsLab {
   describe(): string {
     const sides = NETWORK_SIDES.map((s) => `${s} ${this.namespaces[s]} (${this.address(s)})`).join(", ");
     const filtered = NETWORK_SIDES.filter((s) => this.rulesets[s] && this.rulesets[s] !== NFT_REMOVE_TABLE);
-    return `netns: Linux network namespaces ${sides}, routed through ${this.namespaces.router}; security groups as nftables rules on ${filtered.length ? filtered.join(", ") : "no side"}`;
+    const host = this.hostLink ? `; this process linked in as a device network (${this.hostLink.address})` : "";
+    return `netns: Linux network namespaces ${sides}, routed through ${this.namespaces.router}${host}; security groups as nftables rules on ${filtered.length ? filtered.join(", ") : "no side"}`;
   }
 
   /** Words that run a command line inside a side's namespace (for components that spawn themselves, e.g. nginx's `commandPrefix`). */
@@ -124,11 +162,11 @@ export class StartedNetnsLab {
    * own ChildProcess (command, args, options → ChildProcess; stdout/stderr piped). The lab's stop()
    * kills whatever still runs in its namespaces.
    */
-  spawner(side: NetworkSide): (command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }) => ChildProcess {
+  spawner(side: NetworkSide): (command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: boolean }) => ChildProcess {
     return (command, args, options = {}) => {
       this.assertRunning();
       const [cmd, ...prefix] = this.commandPrefix(side);
-      return spawn(cmd, [...prefix, command, ...args], { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd });
+      return spawn(cmd, [...prefix, command, ...args], { stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd });
     };
   }
 

@@ -9,6 +9,7 @@ export const ENTRIES = {
   icg: "dist/simulator/icg/main.js",
   cli: "dist/cli/index.js",
   devices: "dist/simulator/device/main.js",
+  adminRelay: "dist/simulator/runtime/admin-relay.js",
 } as const;
 
 export function entry(name: keyof typeof ENTRIES): string {

@@ -46,7 +46,8 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
   };
   const dir = runDir(lab, options.instance ? `${name}-${options.instance}` : name);
   const trust = { serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert };
-  const adminOf = (u: UmsReady) => ({ baseUrl: u.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn });
+  // The direct topology's UMS faces the devices (public side); everywhere else it is private.
+  const adminOf = (u: UmsReady) => ({ baseUrl: u.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: name === "direct" ? ("public" as const) : ("private" as const) });
   let layout: SecurityGroupLayout | undefined;
 
   try {

@@ -1,5 +1,6 @@
 import type { Runtime } from "../runtime";
 import type { RunningComponent } from "../component-process";
+import type { NetworkSide } from "../security-groups/model";
 
 /** The topologies of design section 1. */
 export const TOPOLOGIES = ["direct", "reverse-proxy", "icg", "alb-verify", "alb-passthrough", "icg-alb-verify", "icg-alb-passthrough"] as const;
@@ -26,8 +27,8 @@ export interface StartedTopology {
   readonly runtime: Runtime;
   readonly front: FrontKind;
   readonly devices: DeviceEndpoints;
-  /** The UMS IMI API, reached from the admin's side (private network). */
-  readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string };
+  /** The UMS IMI API, and the side the UMS (and so its administrator) is on. */
+  readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string; readonly side: NetworkSide };
   /** The UMS's own listener (devices, or only the admin API behind an ICG), which devices must not reach when a front is there. */
   readonly ums: { readonly host: string; readonly port: number };
   /** The ALB emulator's log directory (AWSLogs/... and alb-emulator.log). */

@@ -2,6 +2,7 @@ import { DeviceFleet } from "../../device/device-fleet";
 import { BrowserClient, isWebAppPage } from "../../device/browser-client";
 import { ROUTES } from "../../protocol/routes";
 import { FAST_DEVICES, observeRefusal, tlsTerminator } from "../context";
+import { connectionLogMark } from "../evidence-logs";
 import type { Flow } from "./flow";
 
 /** Flows of the main device fleet: onboarding, the management session, commands, app download, web app. */
@@ -36,6 +37,7 @@ export const onboardingFlow: Flow = async (ctx) => {
 export const onboardingOn8443Flow: Flow = async (ctx) => {
   const { topology } = ctx;
   const [key] = await ctx.imi.mintEnrollmentKeys(1);
+  const mark = connectionLogMark(topology);
   const fleet = await new DeviceFleet({
     pki: ctx.lab.pki,
     clusterUrl: topology.devices.clusterUrl,
@@ -52,7 +54,7 @@ export const onboardingOn8443Flow: Flow = async (ctx) => {
     await fleet.waitForSettled(20_000);
     const d = fleet.devices[0];
     if (d.state === "online") return { outcome: { kind: "ok" }, evidence: { detail: `onboarded at ${topology.devices.clusterUrl} and online` } };
-    if (d.lastRefusal) return observeRefusal(ctx, d.lastRefusal);
+    if (d.lastRefusal) return observeRefusal(ctx, d.lastRefusal, undefined, mark);
     return { outcome: { kind: "http", by: tlsTerminator(topology), status: 0 }, evidence: { detail: `device ended '${d.state}' without a refusal` } };
   } finally {
     await fleet.stop();

@@ -1,7 +1,6 @@
 import { DeviceFleet } from "../../device/device-fleet";
 import { startTopology } from "../../runtime/topologies/start-topology";
 import type { AppConfigName } from "../../runtime/lab";
-import { ImiClient } from "../../ums/imi-client";
 import { FAST_DEVICES, observeRefusal } from "../context";
 import { componentLog } from "../evidence-logs";
 import type { Flow } from "./flow";
@@ -15,7 +14,7 @@ export function misconfiguredUmsFlow(appConfig: AppConfigName): Flow {
   return async (ctx) => {
     const topology = await startTopology(ctx.topology.name, ctx.topology.runtime, ctx.lab, { umsAppConfig: appConfig, instance: appConfig });
     try {
-      const imi = new ImiClient(topology.admin);
+      const imi = await topology.runtime.adminClient(topology.admin, topology.admin.side);
       const keys = await imi.mintEnrollmentKeys(1);
       const fleet = await new DeviceFleet({
         pki: ctx.lab.pki,

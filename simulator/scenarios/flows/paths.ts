@@ -5,7 +5,7 @@ import { MTLS_HEADER_DISPLAY } from "../../protocol/aws-headers";
 import { REVERSE_PROXY_HEADER } from "../../runtime/lab";
 import { tlsTerminator } from "../context";
 import type { Component } from "../outcome";
-import { connectionLogFor, nginxAccessLine, componentLog } from "../evidence-logs";
+import { connectionLogFor, connectionLogMark, nginxAccessLine, componentLog } from "../evidence-logs";
 import { answeredBy, httpsGet, reasonOf, wsUpgrade, ProbeAnswer, ProbeTarget } from "../probes";
 import type { Flow } from "./flow";
 import type { Observation, ScenarioContext } from "../context";
@@ -20,11 +20,11 @@ function asComponent(by: string | undefined, fallback: Component): Component {
   return by === "ums" || by === "nginx" || by === "alb" || by === "icg" ? by : fallback;
 }
 
-async function observe(ctx: ScenarioContext, a: ProbeAnswer, what: string): Promise<Observation> {
+async function observe(ctx: ScenarioContext, a: ProbeAnswer, what: string, logMark: number): Promise<Observation> {
   const terminator = tlsTerminator(ctx.topology);
   if (a.upgraded) return { outcome: { kind: "ok" }, evidence: { status: 101, detail: `${what}: upgraded (101)` } };
   if (a.status === undefined) {
-    const record = terminator === "alb" ? await connectionLogFor(ctx.topology, undefined) : undefined;
+    const record = terminator === "alb" ? await connectionLogFor(ctx.topology, undefined, logMark) : undefined;
     return { outcome: { kind: "tls", by: terminator, connectionLog: record?.verifyStatus }, evidence: { tlsError: a.error, connectionLog: record?.verifyStatus, logLine: record?.line, detail: what } };
   }
   const by = asComponent(answeredBy(a), terminator);
@@ -35,8 +35,9 @@ async function observe(ctx: ScenarioContext, a: ProbeAnswer, what: string): Prom
 
 /** A WebSocket upgrade on the management path without any client certificate. */
 export const noCertificateFlow: Flow = async (ctx) => {
+  const mark = connectionLogMark(ctx.topology);
   const a = await wsUpgrade(target(ctx, ctx.topology.devices.clusterUrl), ROUTES.deviceSocket);
-  return observe(ctx, a, `GET ${ROUTES.deviceSocket}`);
+  return observe(ctx, a, `GET ${ROUTES.deviceSocket}`, mark);
 };
 
 /**
@@ -52,8 +53,9 @@ export const spoofedHeaderFlow: Flow = async (ctx) => {
     [MTLS_HEADER_DISPLAY.clientcert]: encodeUrlAws(chain),
     [REVERSE_PROXY_HEADER]: encodeUrlAws(leaf),
   };
+  const mark = connectionLogMark(ctx.topology);
   const a = await wsUpgrade(target(ctx, ctx.topology.devices.enrollmentUrl, { headers }), ROUTES.deviceSocket);
-  const observed = await observe(ctx, a, `GET ${ROUTES.deviceSocket} with spoofed headers`);
+  const observed = await observe(ctx, a, `GET ${ROUTES.deviceSocket} with spoofed headers`, mark);
   const refusal = componentLog(ctx.topology, "ums", (e) => e.path === ROUTES.deviceSocket && typeof e.reason === "string")[0];
   return refusal && observed.outcome.kind !== "ok" ? { ...observed, evidence: { ...observed.evidence, logLine: JSON.stringify(refusal) } } : observed;
 };
@@ -61,6 +63,7 @@ export const spoofedHeaderFlow: Flow = async (ctx) => {
 /** The IMI API from the device side (with a good device certificate): the allow-list must hide it. */
 export const outsideAllowListFlow: Flow = async (ctx) => {
   const identity = { cert: fs.readFileSync(ctx.lab.pki.devices.good.chain, "utf8"), key: fs.readFileSync(ctx.lab.pki.devices.good.key, "utf8") };
+  const mark = connectionLogMark(ctx.topology);
   const a = await httpsGet(target(ctx, ctx.topology.devices.clusterUrl, { identity }), ROUTES.serverStatus);
-  return observe(ctx, a, `GET ${ROUTES.serverStatus}`);
+  return observe(ctx, a, `GET ${ROUTES.serverStatus}`, mark);
 };
