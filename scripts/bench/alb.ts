@@ -7,8 +7,13 @@
  * connections, >= 0.7x on kept-alive requests. Also reported: CPU time per connection/request of
  * each front, which does not depend on how much CPU the load generator leaves it.
  *
- * Options: --duration MS (per measurement, default 4000), --workers N (emulator and ceiling
- * processes, default: the number of cores), --generators N (load processes, default 2).
+ * Fair comparison on a shared machine: every front runs with 1 and with N processes (nginx
+ * workers too) and the best of each is compared; all fronts are measured in several rounds, in
+ * alternating order, and the figures are the medians over the rounds.
+ *
+ * Options: --duration MS (per measurement, default 3000), --rounds N (default 3), --workers N
+ * (processes of every front, besides 1; default: the number of cores), --generators N (load
+ * processes, default 2).
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -30,7 +35,8 @@ const flag = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const DURATION_MS = flag("duration", 4000);
+const DURATION_MS = flag("duration", 3000);
+const ROUNDS = flag("rounds", 3);
 const WARMUP_MS = 1000;
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
 const WORKERS = flag("workers", CORES);
@@ -102,22 +108,46 @@ async function load(front: Started, port: number, mode: GenConfig["mode"], pki: 
 
 interface FrontResult {
   readonly name: string;
+  readonly kind: "nginx" | "emulator" | "bare";
   readonly connections: Load;
   readonly requests: Load;
 }
 
-async function bench(name: string, start: () => Promise<{ started: Started; port: number }>, pki: LabPki): Promise<FrontResult> {
-  const { started, port } = await start();
+interface Front {
+  readonly name: string;
+  readonly kind: FrontResult["kind"];
+  readonly start: () => Promise<{ started: Started; port: number }>;
+}
+
+async function bench(front: Front, pki: LabPki): Promise<FrontResult> {
+  const { started, port } = await front.start();
   try {
-    process.stdout.write(`${name}: new connections...`);
+    process.stdout.write(`${front.name}: new connections...`);
     const connections = await load(started, port, "connections", pki);
-    process.stdout.write(` ${connections.perSecond.toFixed(0)}/s; kept-alive requests...`);
+    process.stdout.write(` ${connections.perSecond.toFixed(0)}/s (${(connections.frontCpuMsPer * 1000).toFixed(0)} µs CPU); kept-alive requests...`);
     const requests = await load(started, port, "requests", pki);
-    process.stdout.write(` ${requests.perSecond.toFixed(0)}/s\n`);
-    return { name, connections, requests };
+    process.stdout.write(` ${requests.perSecond.toFixed(0)}/s (${(requests.frontCpuMsPer * 1000).toFixed(1)} µs CPU)\n`);
+    return { name: front.name, kind: front.kind, connections, requests };
   } finally {
     await stopProcess(started);
   }
+}
+
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** A front's loads over the rounds, each field the median. */
+function medianResult(rounds: readonly FrontResult[]): FrontResult {
+  const med = (k: "connections" | "requests"): Load => ({
+    perSecond: median(rounds.map((r) => r[k].perSecond)),
+    errors: rounds.reduce((s, r) => s + r[k].errors, 0),
+    frontCpuMsPer: median(rounds.map((r) => r[k].frontCpuMsPer)),
+    generatorCores: median(rounds.map((r) => r[k].generatorCores)),
+  });
+  return { name: rounds[0].name, kind: rounds[0].kind, connections: med("connections"), requests: med("requests") };
 }
 
 async function main(): Promise<void> {
@@ -154,61 +184,76 @@ async function main(): Promise<void> {
 
   const upstreamPort = await freePort();
   const upstream = await startNginx("upstream", (f) => upstreamConfig(f, upstreamPort), upstreamPort);
-  const results: FrontResult[] = [];
-  try {
-    results.push(
-      await bench(`nginx (${WORKERS} workers)`, async () => {
+  const processes = (n: number) => `${n} process${n > 1 ? "es" : ""}`;
+  const fronts: Front[] = [...new Set([1, WORKERS])].flatMap((workers): Front[] => [
+    {
+      name: `nginx (${workers} worker${workers > 1 ? "s" : ""})`,
+      kind: "nginx",
+      start: async () => {
         const port = await freePort();
-        return { started: await startNginx("front", (f) => frontConfig(f, { port, upstreamPort, caBundleFile, workers: WORKERS }), port), port };
-      }, pki),
-    );
-    for (const workers of [...new Set([1, WORKERS])]) {
-      results.push(
-        await bench(`ALB emulator (${workers} process${workers > 1 ? "es" : ""})`, async () => {
-          const cli = path.join(__dirname, "../../cli/index.js");
-          const started = await startProcess("alb", process.execPath, [cli, "alb", "--stack", stackDir, "--target", `127.0.0.1:${upstreamPort}`, "--port", "8443=0", "--port", "443=0", "--workers", String(workers)], "line");
-          const url = (JSON.parse(started.readyLine!) as { listeners: Record<string, string> }).listeners["8443"];
-          return { started, port: Number(new URL(url).port) };
-        }, pki),
-      );
-      results.push(
-        await bench(`bare Node TLS server (${workers} process${workers > 1 ? "es" : ""})`, async () => {
-          const started = await startProcess("bare", process.execPath, [path.join(__dirname, "bare-tls-server.js"), JSON.stringify({ keyFile, certFile, port: 0, workers })], "line");
-          return { started, port: (JSON.parse(started.readyLine!) as { port: number }).port };
-        }, pki),
-      );
+        return { started: await startNginx(`front-${workers}`, (f) => frontConfig(f, { port, upstreamPort, caBundleFile, workers }), port), port };
+      },
+    },
+    {
+      name: `ALB emulator (${processes(workers)})`,
+      kind: "emulator",
+      start: async () => {
+        const cli = path.join(__dirname, "../../cli/index.js");
+        const started = await startProcess("alb", process.execPath, [cli, "alb", "--stack", stackDir, "--target", `127.0.0.1:${upstreamPort}`, "--port", "8443=0", "--port", "443=0", "--workers", String(workers)], "line");
+        const url = (JSON.parse(started.readyLine!) as { listeners: Record<string, string> }).listeners["8443"];
+        return { started, port: Number(new URL(url).port) };
+      },
+    },
+    {
+      name: `bare Node TLS server (${processes(workers)})`,
+      kind: "bare",
+      start: async () => {
+        const started = await startProcess("bare", process.execPath, [path.join(__dirname, "bare-tls-server.js"), JSON.stringify({ keyFile, certFile, port: 0, workers })], "line");
+        return { started, port: (JSON.parse(started.readyLine!) as { port: number }).port };
+      },
+    },
+  ]);
+  const rounds = new Map<string, FrontResult[]>(fronts.map((f) => [f.name, []]));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      process.stdout.write(`round ${round + 1} of ${ROUNDS}\n`);
+      // Alternating order: no front is always measured first or last while the machine's load drifts.
+      for (const front of round % 2 ? [...fronts].reverse() : fronts) rounds.get(front.name)!.push(await bench(front, pki));
     }
   } finally {
     await stopProcess(upstream);
   }
 
-  const nginx = results[0];
-  const emulators = results.filter((r) => r.name.startsWith("ALB emulator"));
-  const best = (k: "connections" | "requests") => emulators.reduce((a, b) => (b[k].perSecond > a[k].perSecond ? b : a));
+  const results = fronts.map((f) => medianResult(rounds.get(f.name)!));
+  const of = (kind: FrontResult["kind"]) => results.filter((r) => r.kind === kind);
+  const fastest = (rs: FrontResult[], k: "connections" | "requests") => rs.reduce((a, b) => (b[k].perSecond > a[k].perSecond ? b : a));
+  const cheapest = (rs: FrontResult[], k: "connections" | "requests") => rs.reduce((a, b) => (b[k].frontCpuMsPer < a[k].frontCpuMsPer ? b : a));
   const figures: Figure[] = [];
   for (const r of results) {
     figures.push({ name: `${r.name}: new mTLS connections`, value: Math.round(r.connections.perSecond), unit: "conn/s" });
     figures.push({ name: `${r.name}: kept-alive requests`, value: Math.round(r.requests.perSecond), unit: "req/s" });
   }
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-  const bc = best("connections");
-  const br = best("requests");
-  figures.push({ name: `emulator / nginx, new connections (${bc.name})`, value: ratio(bc.connections.perSecond, nginx.connections.perSecond), unit: "x", min: 0.5 });
-  figures.push({ name: `emulator / nginx, kept-alive requests (${br.name})`, value: ratio(br.requests.perSecond, nginx.requests.perSecond), unit: "x", min: 0.7 });
+  for (const [k, what, min] of [["connections", "new connections", 0.5], ["requests", "kept-alive requests", 0.7]] as const) {
+    const e = fastest(of("emulator"), k);
+    const n = fastest(of("nginx"), k);
+    figures.push({ name: `emulator / nginx, ${what} (${e.name} / ${n.name})`, value: ratio(e[k].perSecond, n[k].perSecond), unit: "x", min });
+  }
   // CPU per operation does not depend on how much CPU the load generators leave the front.
-  const cheapest = (k: "connections" | "requests") => emulators.reduce((a, b) => (b[k].frontCpuMsPer < a[k].frontCpuMsPer ? b : a));
-  const cc = cheapest("connections");
-  const cr = cheapest("requests");
-  figures.push({ name: `CPU efficiency vs nginx, new connections (nginx CPU / ${cc.name} CPU)`, value: ratio(nginx.connections.frontCpuMsPer, cc.connections.frontCpuMsPer), unit: "x" });
-  figures.push({ name: `CPU efficiency vs nginx, kept-alive requests (nginx CPU / ${cr.name} CPU)`, value: ratio(nginx.requests.frontCpuMsPer, cr.requests.frontCpuMsPer), unit: "x" });
+  for (const [k, what] of [["connections", "new connections"], ["requests", "kept-alive requests"]] as const) {
+    const e = cheapest(of("emulator"), k);
+    const n = cheapest(of("nginx"), k);
+    figures.push({ name: `CPU efficiency vs nginx, ${what} (${n.name} CPU / ${e.name} CPU)`, value: ratio(n[k].frontCpuMsPer, e[k].frontCpuMsPer), unit: "x" });
+  }
   for (const r of results) {
-    figures.push({ name: `${r.name}: CPU per new connection`, value: Math.round(r.connections.frontCpuMsPer * 1000) / 1000, unit: "ms" });
-    figures.push({ name: `${r.name}: CPU per kept-alive request`, value: Math.round(r.requests.frontCpuMsPer * 1000) / 1000, unit: "ms" });
+    figures.push({ name: `${r.name}: CPU per new connection`, value: Math.round(r.connections.frontCpuMsPer * 1000), unit: "µs" });
+    figures.push({ name: `${r.name}: CPU per kept-alive request`, value: Math.round(r.requests.frontCpuMsPer * 10000) / 10, unit: "µs" });
   }
   const ok = reportFigures("alb", figures, {
     machine: { cores: CORES, node: process.version, nginx: execFileSync(NGINX, ["-v"], { stdio: "pipe", encoding: "utf8" }).trim() || "nginx" },
-    settings: { durationMs: DURATION_MS, warmupMs: WARMUP_MS, workers: WORKERS, generators: GENERATORS, concurrency: CONCURRENCY, key: "RSA-2048 server and client certificates (lab PKI)" },
+    settings: { durationMs: DURATION_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, workers: WORKERS, generators: GENERATORS, concurrency: CONCURRENCY, key: "RSA-2048 server and client certificates (lab PKI)", figures: "medians over the rounds" },
     results,
+    rounds: Object.fromEntries(rounds),
   });
   process.exitCode = ok ? 0 : 1;
 }

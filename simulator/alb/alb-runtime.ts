@@ -1,6 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
 import * as path from "node:path";
 import { createPrivateKey } from "node:crypto";
 import { createSecureContext } from "node:tls";
@@ -16,6 +14,8 @@ import { ListenerServer, ListenerTls } from "./listener-server";
 import { LogFile } from "./log-files";
 import { ListenerRules } from "./rules";
 import { TargetAddress, TargetGroupPool } from "./target-pool";
+import { TargetConnections } from "./target-connections";
+import { listenerLines } from "./forwarding";
 import { tlsVersionsOf, KNOWN_POLICY_EXAMPLES } from "./tls-policy";
 
 /**
@@ -44,10 +44,8 @@ export class AlbRuntime {
   readonly pools: Map<string, TargetGroupPool>;
   readonly listeners: ServedListener[];
   readonly logs: LogFile[] = [];
-  readonly agents = {
-    https: new https.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: "lifo", rejectUnauthorized: false }),
-    http: new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: "lifo" }),
-  };
+  /** Keep-alive connections to the targets, shared by the listeners of this process. */
+  readonly targets: TargetConnections;
 
   constructor(
     readonly stack: StackModel,
@@ -55,6 +53,8 @@ export class AlbRuntime {
   ) {
     const naming: AwsNaming = { region: stack.region ?? "us-east-1", accountId: settings.accountId };
     const elbId = loadBalancerId(stack.loadBalancer.name);
+    const targetTimeoutMs = settings.targetTimeoutMs ?? stack.loadBalancer.idleTimeoutSeconds * 1000;
+    this.targets = new TargetConnections({ connectTimeoutMs: settings.connectTimeoutMs, targetTimeoutMs });
     this.pools = new Map([...stack.targetGroups.values()].map((g) => [g.address, new TargetGroupPool(g, settings.targets)]));
     const targetGroupArns = new Map([...stack.targetGroups.values()].map((g) => [g.address, targetGroupArn(naming, g.name, g.address)]));
     const logFile = (kind: "access" | "connection") => {
@@ -74,12 +74,13 @@ export class AlbRuntime {
         rules: new ListenerRules(model),
         pools: this.pools,
         mtlsHeaderNames: renamed,
-        agents: this.agents,
+        targets: this.targets,
+        listenerLines: listenerLines(model.port),
         accessLog,
         elbId,
         certificateArn: certificateArn(naming, model.certificate!.address),
         targetGroupArns,
-        targetTimeoutMs: settings.targetTimeoutMs ?? stack.loadBalancer.idleTimeoutSeconds * 1000,
+        targetTimeoutMs,
         connectTimeoutMs: settings.connectTimeoutMs,
         idleTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
         emit: settings.emit,
@@ -94,8 +95,7 @@ export class AlbRuntime {
 
   async close(): Promise<void> {
     await Promise.all(this.listeners.map((l) => l.server.close()));
-    this.agents.https.destroy();
-    this.agents.http.destroy();
+    this.targets.close();
     await this.flushLogs();
   }
 }

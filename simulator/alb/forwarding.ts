@@ -1,72 +1,124 @@
 import { FORWARDED_HEADERS, MTLS_HEADER_PREFIX } from "../protocol/aws-headers";
 import { newTraceId, selfTraceSegment } from "./aws-ids";
+import type { RequestHead, ResponseHead } from "./http-head";
 
 /**
- * The request headers a target receives: the client's, less hop-by-hop headers and any
+ * The heads that cross the load balancer, each built for one write (latin1: one char per byte). To the target: the client's request head, less hop-by-hop headers and any
  * client-supplied mTLS header (AWS documents nothing; removing them is the safe choice, and the
  * report says it is an assumption), plus X-Forwarded-For/-Proto/-Port, X-Amzn-Trace-Id and the
- * connection's mTLS headers.
+ * connection's mTLS headers. To the client: the target's response head, less hop-by-hop headers.
  */
 
-/** Headers that describe one hop and are not forwarded (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
-const SET_BY_ALB = new Set<string>([FORWARDED_HEADERS.proto, FORWARDED_HEADERS.port]);
+/**
+ * Headers that describe one hop (RFC 9110 7.6.1). Transfer-Encoding is not among them here: bodies
+ * are relayed with their chunked coding as it came, so the header stays with them.
+ */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]);
 
+/** What forwarding needs from the listener and the TLS connection, computed once per connection. */
 export interface ForwardingContext {
   readonly clientIp: string;
-  /** The listener's port, for X-Forwarded-Port. */
-  readonly listenerPort: number;
   /** Lower-case names of renamed mTLS headers (also removed when a client sends them). */
   readonly mtlsHeaderNames: ReadonlySet<string>;
-  /** The connection's mTLS headers, flat [name, value, ...]. */
-  readonly mtlsHeaders: readonly string[];
-  /** Keep Connection/Upgrade (WebSocket upgrade requests). */
-  readonly upgrade?: boolean;
+  /** `X-Forwarded-Proto` and `X-Forwarded-Port` lines of the listener. */
+  readonly listenerLines: string;
+  /** The connection's mTLS header lines and the head's final CRLF (`mtlsTail`). */
+  readonly mtlsTail: Buffer;
 }
 
-export interface ForwardedHeaders {
-  /** Flat [name, value, ...], as http.request accepts them. */
-  readonly headers: string[];
+/** `X-Forwarded-Proto: https` and `X-Forwarded-Port: <port>` lines. */
+export function listenerLines(listenerPort: number): string {
+  return `X-Forwarded-Proto: https\r\nX-Forwarded-Port: ${listenerPort}\r\n`;
+}
+
+const tailCache = new WeakMap<readonly string[], Buffer>();
+
+/**
+ * The end of every forwarded head of a connection: its flat [name, value, ...] mTLS headers and
+ * the empty line, as bytes. Values are sent as UTF-8 (a DN may hold any character). Cached per
+ * array: connections of an accepted chain share it, and a head only copies it.
+ */
+export function mtlsTail(headers: readonly string[]): Buffer {
+  let tail = tailCache.get(headers);
+  if (tail === undefined) {
+    let s = "";
+    for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    tail = Buffer.from(`${s}\r\n`, "utf8");
+    tailCache.set(headers, tail);
+  }
+  return tail;
+}
+
+export interface ForwardedHead {
+  /** The request head for the target, CRLF CRLF included. */
+  readonly bytes: Buffer;
   /** The X-Amzn-Trace-Id sent to the target (also the access log's trace_id). */
   readonly traceId: string;
 }
 
-export function forwardedHeaders(rawHeaders: readonly string[], ctx: ForwardingContext, nowMs: number): ForwardedHeaders {
-  const out: string[] = [];
+const TRACE_ROOT = /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/;
+
+/**
+ * The head a target receives for `req`. `upgrade` keeps Connection/Upgrade (WebSocket);
+ * `hostFallback` is sent as Host when the client sent none (HTTP/1.0).
+ */
+export function forwardedRequestHead(req: RequestHead, c: ForwardingContext, nowMs: number, hostFallback: string, upgrade = false): ForwardedHead {
+  let text = `${req.method} ${req.target} HTTP/1.1\r\n`;
   let xff: string | undefined;
   let trace: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    const lower = name.toLowerCase();
-    if (lower.startsWith(MTLS_HEADER_PREFIX) || ctx.mtlsHeaderNames.has(lower) || SET_BY_ALB.has(lower)) continue;
-    if (HOP_BY_HOP.has(lower) && !(ctx.upgrade && (lower === "connection" || lower === "upgrade"))) continue;
-    if (lower === FORWARDED_HEADERS.for) {
-      xff = xff === undefined ? rawHeaders[i + 1] : `${xff}, ${rawHeaders[i + 1]}`;
+  const { raw, lower } = req;
+  for (let i = 0; i < lower.length; i++) {
+    const l = lower[i];
+    const value = raw[2 * i + 1];
+    if (l.startsWith(MTLS_HEADER_PREFIX) || l === FORWARDED_HEADERS.proto || l === FORWARDED_HEADERS.port) continue;
+    if (HOP_BY_HOP.has(l) && !(upgrade && (l === "connection" || l === "upgrade"))) continue;
+    if (c.mtlsHeaderNames.size > 0 && c.mtlsHeaderNames.has(l)) continue;
+    if (l === FORWARDED_HEADERS.for) {
+      xff = xff === undefined ? value : `${xff}, ${value}`;
       continue;
     }
-    if (lower === FORWARDED_HEADERS.traceId) {
-      trace = rawHeaders[i + 1];
+    if (l === FORWARDED_HEADERS.traceId) {
+      trace = value;
       continue;
     }
-    out.push(name, rawHeaders[i + 1]);
+    text += `${raw[2 * i]}: ${value}\r\n`;
   }
+  if (req.host === undefined) text += `Host: ${hostFallback}\r\n`;
   // X-Forwarded-For in AWS's default "append" mode; the trace header gets a Self= segment when the client sent one.
-  const traceId = trace && /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/.test(trace) ? `${selfTraceSegment(nowMs)};${trace}` : newTraceId(nowMs);
-  out.push(
-    "X-Forwarded-For", xff === undefined ? ctx.clientIp : `${xff}, ${ctx.clientIp}`,
-    "X-Forwarded-Proto", "https",
-    "X-Forwarded-Port", String(ctx.listenerPort),
-    "X-Amzn-Trace-Id", traceId,
-  );
-  for (let i = 0; i < ctx.mtlsHeaders.length; i++) out.push(ctx.mtlsHeaders[i]);
-  return { headers: out, traceId };
+  const traceId = trace !== undefined && TRACE_ROOT.test(trace) ? `${selfTraceSegment(nowMs)};${trace}` : newTraceId(nowMs);
+  text += `X-Forwarded-For: ${xff === undefined ? c.clientIp : `${xff}, ${c.clientIp}`}\r\n${c.listenerLines}X-Amzn-Trace-Id: ${traceId}\r\n`;
+  const tail = c.mtlsTail;
+  const bytes = Buffer.allocUnsafe(text.length + tail.length);
+  bytes.write(text, 0, "latin1");
+  tail.copy(bytes, text.length);
+  return { bytes, traceId };
 }
 
-/** Response headers passed back to the client: the target's, less hop-by-hop ones. */
-export function responseHeaders(rawHeaders: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (!HOP_BY_HOP.has(rawHeaders[i].toLowerCase())) out.push(rawHeaders[i], rawHeaders[i + 1]);
+export interface ClientHeadOptions {
+  /** The connection closes after this response: `Connection: close`. */
+  readonly close: boolean;
+  /** The client is HTTP/1.0 and the connection stays open: `Connection: keep-alive`. */
+  readonly keepAlive10: boolean;
+  /** The body is re-framed as chunks: `Transfer-Encoding: chunked`. */
+  readonly chunk: boolean;
+}
+
+/** The response head a client receives (interim 1xx heads too, with all options false). */
+export function clientResponseHead(res: ResponseHead, o: ClientHeadOptions): string {
+  let text = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  const { raw, lower } = res;
+  for (let i = 0; i < lower.length; i++) {
+    if (!HOP_BY_HOP.has(lower[i])) text += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
-  return out;
+  if (o.chunk) text += "Transfer-Encoding: chunked\r\n";
+  if (o.close) text += "Connection: close\r\n";
+  else if (o.keepAlive10) text += "Connection: keep-alive\r\n";
+  return `${text}\r\n`;
+}
+
+/** A 101 Switching Protocols head, relayed with every header (Connection and Upgrade belong to it). */
+export function switchingHead(res: ResponseHead): string {
+  let text = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  for (let i = 0; i < res.raw.length; i += 2) text += `${res.raw[i]}: ${res.raw[i + 1]}\r\n`;
+  return `${text}\r\n`;
 }

@@ -1,10 +1,10 @@
-import type * as http from "node:http";
-import type * as https from "node:https";
 import type { ListenerModel } from "../terraform/stack-model";
 import type { ListenerRules } from "./rules";
 import type { TargetGroupPool } from "./target-pool";
 import type { LogFile } from "./log-files";
 import type { AlbEvent } from "./events";
+import type { ForwardingContext } from "./forwarding";
+import type { TargetConnections } from "./target-connections";
 
 /** What the request path of one listener needs, built once when the emulator starts. */
 export interface ListenerContext {
@@ -13,8 +13,10 @@ export interface ListenerContext {
   readonly pools: ReadonlyMap<string, TargetGroupPool>;
   /** Lower-case names of the listener's mTLS headers, removed from client requests. */
   readonly mtlsHeaderNames: ReadonlySet<string>;
-  /** Keep-alive agents to the targets (the target's certificate is not verified). */
-  readonly agents: { readonly https: https.Agent; readonly http: http.Agent };
+  /** Keep-alive connections to the targets (the target's certificate is not verified). */
+  readonly targets: TargetConnections;
+  /** `X-Forwarded-Proto` and `X-Forwarded-Port` lines of this listener. */
+  readonly listenerLines: string;
   readonly accessLog?: LogFile;
   readonly elbId: string;
   readonly certificateArn: string;
@@ -29,7 +31,7 @@ export interface ListenerContext {
 }
 
 /** Per TLS connection: computed once in the handshake path, read by every request. */
-export interface ConnectionInfo {
+export interface ConnectionInfo extends ForwardingContext {
   readonly connTraceId: string;
   readonly clientIp: string;
   /** `ip:port` */
@@ -39,7 +41,3 @@ export interface ConnectionInfo {
   readonly sslProtocol: string;
   readonly servername?: string;
 }
-
-export const CONNECTION_INFO = Symbol("alb.connection");
-
-export type SocketWithInfo = { [CONNECTION_INFO]?: ConnectionInfo };

@@ -1,4 +1,3 @@
-import * as http from "node:http";
 import type * as net from "node:net";
 import * as tls from "node:tls";
 import { constants } from "node:crypto";
@@ -6,15 +5,18 @@ import { newConnectionTraceId } from "./aws-ids";
 import type { ClientCertPolicy } from "./client-cert";
 import { connectionLogLine } from "./log-lines";
 import type { LogFile } from "./log-files";
-import { CONNECTION_INFO, ConnectionInfo, ListenerContext, SocketWithInfo } from "./listener-context";
-import { proxyRequest } from "./proxy-http";
-import { proxyUpgrade } from "./proxy-upgrade";
+import { ClientConnection, ExchangeFactory } from "./client-connection";
+import { mtlsTail } from "./forwarding";
+import type { ConnectionInfo, ListenerContext } from "./listener-context";
+import { HttpExchange } from "./proxy-http";
+import { UpgradeExchange } from "./proxy-upgrade";
 import type { TlsVersions } from "./tls-policy";
 
 /**
  * One HTTPS listener: TLS termination with the listener's certificate and policy, the client
  * certificate checked in the handshake path (a refused client gets its connection closed right
- * after the handshake, before any HTTP byte is read or written), then HTTP and WebSocket requests.
+ * after the handshake, before any HTTP byte is read or written), then HTTP and WebSocket requests,
+ * each accepted connection driven by a ClientConnection.
  */
 
 export interface ListenerTls {
@@ -39,13 +41,14 @@ export interface ListenerServerOptions {
 const ACCEPTED_AT = Symbol("alb.acceptedAt");
 type RawSocket = net.Socket & { [ACCEPTED_AT]?: number };
 
+const newExchange: ExchangeFactory = (conn, req, bodyless, rest) => (req.upgrade || req.method === "CONNECT" ? new UpgradeExchange(conn, req, rest) : new HttpExchange(conn, req, bodyless));
+
 export class ListenerServer {
   readonly tlsServer: tls.Server;
-  private readonly httpServer: http.Server;
   private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly options: ListenerServerOptions) {
-    const { ctx, tls: t } = options;
+    const { tls: t } = options;
     this.tlsServer = tls.createServer({
       key: t.key,
       cert: t.cert,
@@ -57,15 +60,8 @@ export class ListenerServer {
       ca: t.advertiseCa,
       // AWS: "Session resumption is not supported" with mutual TLS.
       secureOptions: t.requestCert ? constants.SSL_OP_NO_TICKET : undefined,
-    });
-    this.httpServer = http.createServer();
-    this.httpServer.keepAliveTimeout = ctx.idleTimeoutMs;
-    this.httpServer.headersTimeout = ctx.idleTimeoutMs + 1000;
-    this.httpServer.on("request", (req, res) => proxyRequest(ctx, req, res));
-    this.httpServer.on("upgrade", (req, socket, head) => proxyUpgrade(ctx, req, socket, head));
-    this.httpServer.on("clientError", (_e, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nServer: awselb/2.0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-      else socket.destroy();
+      // A client that half-closes after its request still gets the answer.
+      allowHalfOpen: true,
     });
 
     this.tlsServer.on("connection", (raw: RawSocket) => {
@@ -93,7 +89,6 @@ export class ListenerServer {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.tlsServer.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
-    this.httpServer.closeAllConnections?.();
     if (this.tlsServer.listening || this.sockets.size > 0) await closed;
   }
 
@@ -137,12 +132,14 @@ export class ListenerServer {
       clientIp,
       client: `${clientIp}:${clientPort}`,
       mtlsHeaders: outcome.headers,
+      mtlsTail: mtlsTail(outcome.headers),
+      mtlsHeaderNames: ctx.mtlsHeaderNames,
+      listenerLines: ctx.listenerLines,
       sslCipher: cipher,
       sslProtocol: protocol,
       servername: typeof (socket as { servername?: unknown }).servername === "string" ? (socket as unknown as { servername: string }).servername : undefined,
     };
-    (socket as unknown as SocketWithInfo)[CONNECTION_INFO] = info;
-    this.httpServer.emit("connection", socket);
+    new ClientConnection(ctx, socket, info, newExchange);
   }
 
   private onTlsError(err: NodeJS.ErrnoException, socket: tls.TLSSocket): void {

@@ -1,150 +1,170 @@
-import * as http from "node:http";
-import * as https from "node:https";
-import type { Duplex } from "node:stream";
-import { STATUS_CODES } from "node:http";
-import { forwardedHeaders } from "./forwarding";
-import { accessLogLine } from "./log-lines";
-import { errorAnswer, LbAnswer, sendRawAnswer } from "./responses";
-import { connectionOf, route } from "./proxy-http";
+import type { Framing } from "./body-framing";
+import type { ClientConnection, ClientExchange } from "./client-connection";
+import { clientResponseHead, ForwardedHead, forwardedRequestHead, switchingHead } from "./forwarding";
+import type { RequestHead, ResponseHead } from "./http-head";
 import type { ListenerContext } from "./listener-context";
+import { failureAnswer, requestFacts, route } from "./proxy-http";
+import { logAccess } from "./request-log";
+import { answerBytes, errorAnswer, LbAnswer } from "./responses";
+import type { Decision } from "./rules";
+import type { TargetConnection, TargetExchange, TargetFailure } from "./target-connection";
+import type { PickedTarget } from "./target-pool";
+import { tunnel } from "./tunnel";
 
 /**
- * WebSocket upgrades: the request goes through the rules like any other; the target's 101 is
- * relayed and from then on bytes are piped both ways without being parsed. Logged as `wss` when
- * the connection closes, as AWS does.
+ * Upgrade requests (WebSocket): the request goes through the rules like any other, to the target
+ * on a connection of its own with Connection/Upgrade kept; the target's 101 is relayed and from
+ * then on bytes flow both ways unparsed, logged as `wss` when the connection closes, as AWS does.
+ * A target that declines the upgrade has its answer relayed, and the connection closes after it.
  */
+export class UpgradeExchange implements ClientExchange, TargetExchange {
+  private readonly ctx: ListenerContext;
+  private readonly startedAt = Date.now();
+  private decision!: Decision;
+  private picked: PickedTarget | undefined;
+  private up: TargetConnection | null = null;
+  private forwarded: ForwardedHead | undefined;
+  private targetStatus: number | undefined;
+  private received: number;
+  private sent = 0;
+  private responseStarted = false;
+  private done = false;
 
-function rawHead(statusCode: number, statusMessage: string | undefined, rawHeaders: readonly string[]): string {
-  let head = `HTTP/1.1 ${statusCode} ${statusMessage ?? STATUS_CODES[statusCode] ?? ""}\r\n`;
-  for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
-  return `${head}\r\n`;
-}
+  constructor(
+    private readonly conn: ClientConnection,
+    private readonly req: RequestHead,
+    /** Bytes the client sent after the head: the new protocol's, relayed after the switch. */
+    private readonly early: Buffer | null,
+  ) {
+    this.ctx = conn.ctx;
+    this.received = req.size + (early?.length ?? 0);
+  }
 
-export function proxyUpgrade(ctx: ListenerContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-  const conn = connectionOf(req);
-  const start = Date.now();
-  const { decision, picked, answer: own } = route(ctx, req);
-  let received = head.length;
-  let sent = 0;
-  let targetStatus: number | undefined;
-  let target: string | undefined;
-  let traceId = "-";
-  const groupArn = decision.action.type === "forward" ? ctx.targetGroupArns.get(decision.action.targetGroup) : undefined;
-  let logged = false;
-  const log = (status: number, type: "https" | "wss") => {
-    if (logged || !ctx.accessLog) return;
-    logged = true;
-    const now = Date.now();
-    ctx.accessLog.write(
-      accessLogLine({
-        type,
-        time: now,
-        elb: ctx.elbId,
-        client: conn.client,
-        target,
-        requestProcessingMs: target ? 0 : undefined,
-        targetProcessingMs: target && targetStatus !== undefined ? 0 : undefined,
-        responseProcessingMs: target && targetStatus !== undefined ? 0 : undefined,
-        elbStatus: status,
-        targetStatus,
-        receivedBytes: received,
-        sentBytes: sent,
-        request: `${req.method} https://${req.headers.host?.replace(/:\d+$/, "") ?? "-"}:${ctx.model.port}${req.url} HTTP/${req.httpVersion}`,
-        userAgent: req.headers["user-agent"],
-        sslCipher: conn.sslCipher,
-        sslProtocol: conn.sslProtocol,
-        targetGroupArn: groupArn,
-        traceId,
-        domainName: conn.servername,
-        chosenCertArn: ctx.certificateArn,
-        matchedRulePriority: decision.priority,
-        requestCreationTime: start,
-        actionsExecuted: decision.action.type,
-        connTraceId: conn.connTraceId,
-      }),
-      now,
-    );
-  };
-  const refuse = (a: LbAnswer) => {
-    sent = sendRawAnswer(socket, a);
-    if (a.status >= 400) {
-      ctx.emit({ kind: "request-refused", time: new Date().toISOString(), listenerPort: ctx.model.port, client: conn.client, method: req.method ?? "-", url: req.url ?? "-", status: a.status, decidedBy: decision.decidedBy, reason: a.explanation });
+  start(): void {
+    if (this.req.method === "CONNECT") {
+      this.decision = this.ctx.rules.evaluate(requestFacts(this.req));
+      return this.answer(errorAnswer(400, "CONNECT is not supported by an Application Load Balancer"));
     }
-    log(a.status, "https");
-  };
-  if (own) return refuse(own);
+    const r = route(this.ctx, requestFacts(this.req));
+    this.decision = r.decision;
+    if (r.answer) return this.answer(r.answer);
+    this.picked = r.picked;
+    const t = r.picked!.target;
+    const tls = this.ctx.pools.get((this.decision.action as { targetGroup: string }).targetGroup)!.group.protocol === "HTTPS";
+    // An upgraded connection never goes back to a pool.
+    this.up = this.ctx.targets.fresh(t.host, t.port, tls);
+    this.forwarded = forwardedRequestHead(this.req, this.conn.info, this.startedAt, `${t.host}:${t.port}`, true);
+    this.up.send(this, this.forwarded.bytes, this.req.method, true, true);
+  }
 
-  const t = picked!.target;
-  target = `${t.host}:${t.port}`;
-  const group = ctx.pools.get((decision.action as { targetGroup: string }).targetGroup)!.group;
-  const fwd = forwardedHeaders(req.rawHeaders, { clientIp: conn.clientIp, listenerPort: ctx.model.port, mtlsHeaderNames: ctx.mtlsHeaderNames, mtlsHeaders: conn.mtlsHeaders, upgrade: true }, start);
-  traceId = fwd.traceId;
-  const tls = group.protocol === "HTTPS";
-  const upstream = (tls ? https : http).request({
-    host: t.host,
-    port: t.port,
-    method: req.method,
-    path: req.url,
-    headers: fwd.headers as unknown as http.OutgoingHttpHeaders,
-    agent: false, // an upgraded connection is never returned to a pool
-    rejectUnauthorized: false,
-  });
-  let settled = false;
-  const fail = (status: 502 | 504, why: string) => {
-    if (settled) return;
-    settled = true;
-    upstream.destroy();
-    refuse(errorAnswer(status, `${decision.explanation}; target ${target} ${why}`));
-  };
-  upstream.setTimeout(ctx.targetTimeoutMs, () => fail(504, `sent no response within ${ctx.targetTimeoutMs} ms`));
-  upstream.on("error", (e: NodeJS.ErrnoException) => fail(502, e.code === "ECONNREFUSED" ? "refused the connection" : `closed the connection before answering (${e.code ?? e.message})`));
-  socket.on("error", () => upstream.destroy());
-
-  upstream.on("upgrade", (res, upSocket, upHead) => {
-    settled = true;
-    upstream.setTimeout(0);
-    targetStatus = res.statusCode;
-    const headBuf = Buffer.from(rawHead(res.statusCode ?? 101, res.statusMessage, res.rawHeaders));
-    sent += headBuf.length + upHead.length;
-    socket.write(headBuf);
-    if (upHead.length > 0) socket.write(upHead);
-    if (head.length > 0) upSocket.write(head);
-    if (ctx.accessLog) {
-      upSocket.on("data", (c: Buffer) => (sent += c.length));
-      socket.on("data", (c: Buffer) => (received += c.length));
+  onSwitch(head: ResponseHead, rest: Buffer | undefined): void {
+    const up = this.up!;
+    this.up = null;
+    this.done = true;
+    this.targetStatus = head.status;
+    const text = switchingHead(head);
+    const target = up.takeSocket();
+    const { socket, rest: late } = this.conn.takeSocket();
+    socket.write(rest === undefined ? Buffer.from(text, "latin1") : Buffer.concat([Buffer.from(text, "latin1"), rest]));
+    this.sent += text.length + (rest?.length ?? 0);
+    if (this.early !== null) target.write(this.early);
+    if (late !== null) {
+      this.received += late.length;
+      target.write(late);
     }
-    upSocket.pipe(socket);
-    socket.pipe(upSocket);
-    for (const s of [socket, upSocket] as Duplex[]) {
-      (s as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(ctx.idleTimeoutMs, () => s.destroy());
-    }
-    const close = () => {
-      socket.destroy();
-      upSocket.destroy();
-      log(res.statusCode ?? 101, "wss");
-    };
-    socket.once("close", close);
-    upSocket.once("close", close);
-    upSocket.on("error", () => socket.destroy());
-    socket.on("error", () => upSocket.destroy());
-  });
-
-  upstream.on("response", (res) => {
-    // The target declined the upgrade: relay its answer as a normal response.
-    settled = true;
-    targetStatus = res.statusCode;
-    const headBuf = Buffer.from(rawHead(res.statusCode ?? 502, res.statusMessage, [...res.rawHeaders.filter((_, i, a) => !/^(connection|transfer-encoding|keep-alive)$/i.test(i % 2 ? a[i - 1] : a[i])), "Connection", "close"]));
-    socket.write(headBuf);
-    sent += headBuf.length;
-    const chunks: Buffer[] = [];
-    res.on("data", (c: Buffer) => chunks.push(c));
-    res.on("end", () => {
-      const body = Buffer.concat(chunks);
-      // The relayed head has no framing header of its own; close delimits the body.
-      socket.end(body);
-      sent += body.length;
-      log(res.statusCode ?? 502, "https");
+    tunnel(socket, target, this.ctx.idleTimeoutMs, (received, sent) => {
+      this.received += received;
+      this.sent += sent;
+      this.log(head.status, "wss");
     });
-  });
-  upstream.end();
+  }
+
+  onResponse(head: ResponseHead, _framing: Framing, body: Buffer | undefined, complete: boolean): void {
+    // The target declined the upgrade: its answer is relayed and the connection closes after it.
+    this.targetStatus = head.status;
+    this.responseStarted = true;
+    const text = clientResponseHead(head, { close: true, keepAlive10: false, chunk: false });
+    this.sent += text.length + (body?.length ?? 0);
+    this.conn.write(body === undefined ? Buffer.from(text, "latin1") : Buffer.concat([Buffer.from(text, "latin1"), body]));
+    if (complete) this.complete();
+  }
+
+  onResponseBody(chunk: Buffer, complete: boolean): void {
+    this.sent += chunk.length;
+    if (chunk.length > 0) this.conn.write(chunk);
+    if (complete) this.complete();
+  }
+
+  onInterim(): void {
+    // Nothing but 101 or a final answer makes sense to a client waiting for a switch.
+  }
+
+  onTargetFailure(failure: TargetFailure, detail: string): void {
+    this.up = null;
+    if (this.done) return;
+    if (this.responseStarted) {
+      this.done = true;
+      this.conn.destroy();
+      return;
+    }
+    const t = this.picked!.target;
+    this.answer(failureAnswer(this.ctx, this.decision, `${t.host}:${t.port}`, this.picked!.failOpen, failure, detail));
+  }
+
+  onRequestBody(): boolean {
+    return true; // an upgrade request's following bytes are not a body
+  }
+
+  onRequestEnd(): void {}
+
+  onTargetDrain(): void {}
+
+  onClientDrain(): void {}
+
+  onClientGone(): void {
+    this.done = true;
+    this.up?.destroy();
+    this.up = null;
+  }
+
+  private complete(): void {
+    this.done = true;
+    this.up = null;
+    this.log(this.targetStatus!, "https");
+    this.conn.responseDone(true);
+  }
+
+  private answer(a: LbAnswer): void {
+    this.done = true;
+    const bytes = answerBytes(a, { close: true, keepAlive10: false, headOnly: this.req.method === "HEAD" });
+    this.sent += bytes.length;
+    this.conn.write(bytes);
+    if (a.status >= 400) {
+      const ctx = this.ctx;
+      ctx.emit({ kind: "request-refused", time: new Date().toISOString(), listenerPort: ctx.model.port, client: this.conn.info.client, method: this.req.method, url: this.req.target, status: a.status, decidedBy: this.decision.decidedBy, reason: a.explanation });
+    }
+    this.log(a.status, "https");
+    this.conn.responseDone(true);
+  }
+
+  private log(status: number, type: "https" | "wss"): void {
+    const action = this.decision.action;
+    const target = this.picked ? `${this.picked.target.host}:${this.picked.target.port}` : undefined;
+    const answered = this.targetStatus !== undefined;
+    logAccess(this.ctx, this.req, this.conn.info, {
+      type,
+      status,
+      targetStatus: this.targetStatus,
+      target,
+      groupArn: action.type === "forward" ? this.ctx.targetGroupArns.get(action.targetGroup) : undefined,
+      traceId: this.forwarded?.traceId ?? "-",
+      decision: this.decision,
+      receivedBytes: this.received,
+      sentBytes: this.sent,
+      start: this.startedAt,
+      requestMs: target ? 0 : undefined,
+      targetMs: target && answered ? 0 : undefined,
+      responseMs: target && answered ? 0 : undefined,
+    });
+  }
 }

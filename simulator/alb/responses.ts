@@ -1,5 +1,3 @@
-import type { ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
 
 /**
@@ -36,21 +34,20 @@ export function errorAnswer(status: 502 | 503 | 504 | 400 | 500, explanation: st
   return { status, contentType: "text/html", body: awsErrorPage(status), explanation };
 }
 
-/** Sends an answer on an HTTP response; returns the bytes sent (approximate header size included). */
-export function sendAnswer(res: ServerResponse, a: LbAnswer): number {
-  const body = Buffer.from(a.body);
-  const headers = ["Server", "awselb/2.0", "Content-Type", a.contentType, "Content-Length", String(body.length), EXPLAIN_HEADER, headerSafe(a.explanation)];
-  if (!res.headersSent) res.writeHead(a.status, headers);
-  res.end(body);
-  return body.length + headers.join(": ").length + 32;
+export interface AnswerFraming {
+  /** The connection closes after the answer. */
+  readonly close: boolean;
+  /** HTTP/1.0 client keeping the connection: say so. */
+  readonly keepAlive10: boolean;
+  /** A HEAD request: the head only. */
+  readonly headOnly: boolean;
 }
 
-/** The same answer written raw on a socket (an upgrade request the load balancer answers itself). */
-export function sendRawAnswer(socket: Duplex, a: LbAnswer): number {
+/** An answer as it goes on the wire, head and body in one buffer (one write). */
+export function answerBytes(a: LbAnswer, f: AnswerFraming): Buffer {
   const body = Buffer.from(a.body);
   const head =
-    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ""}\r\nServer: awselb/2.0\r\nContent-Type: ${a.contentType}\r\n` +
-    `Content-Length: ${body.length}\r\n${EXPLAIN_HEADER}: ${headerSafe(a.explanation)}\r\nConnection: close\r\n\r\n`;
-  socket.end(Buffer.concat([Buffer.from(head), body]));
-  return head.length + body.length;
+    `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ""}\r\nServer: awselb/2.0\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: ${a.contentType}\r\n` +
+    `Content-Length: ${body.length}\r\n${EXPLAIN_HEADER}: ${headerSafe(a.explanation)}\r\n${f.close ? "Connection: close\r\n" : f.keepAlive10 ? "Connection: keep-alive\r\n" : ""}\r\n`;
+  return f.headOnly ? Buffer.from(head, "latin1") : Buffer.concat([Buffer.from(head, "latin1"), body]);
 }

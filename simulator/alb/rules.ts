@@ -3,7 +3,8 @@ import type { ActionModel, ConditionModel, ListenerModel, RuleModel } from "../t
 /**
  * Listener rule evaluation: rules in ascending priority, the first whose conditions all match
  * decides; otherwise the default action. Each decision carries an explanation in words, so a
- * refusal can say which rule refused the request and why.
+ * refusal can say which rule refused the request and why. A rule's decision is built once; the
+ * default action's explanation (which names every rule that missed) only when it is read.
  */
 
 export interface RequestFacts {
@@ -11,7 +12,8 @@ export interface RequestFacts {
   /** The request target as sent (path and query). */
   readonly url: string;
   readonly host?: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Values of a header (lower-case name), in order. */
+  header(lowerName: string): readonly string[];
 }
 
 export interface Decision {
@@ -46,12 +48,9 @@ function compileCondition(c: ConditionModel): { match: Matcher; describe: string
       return { match: (r) => c.values.includes(r.method), describe: `method is one of ${c.values.join(", ")}` };
     case "http-header": {
       const res = c.values.map((v) => wildcard(v, "i"));
+      const name = c.name.toLowerCase();
       return {
-        match: (r) => {
-          const v = r.headers[c.name];
-          const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
-          return values.some((x) => res.some((re) => re.test(x)));
-        },
+        match: (r) => r.header(name).some((x) => res.some((re) => re.test(x))),
         describe: `header ${c.name} is one of ${c.values.join(", ")}`,
       };
     }
@@ -65,7 +64,36 @@ function describeAction(a: ActionModel): string {
 interface CompiledRule {
   readonly rule: RuleModel;
   readonly conditions: ReadonlyArray<{ match: Matcher; describe: string }>;
-  readonly action: ActionModel;
+  /** The decision when the rule matches. */
+  readonly decision: Decision;
+}
+
+function matches(c: CompiledRule, r: RequestFacts, path: string): boolean {
+  for (const cond of c.conditions) if (!cond.match(r, path)) return false;
+  return true;
+}
+
+/** The default action's decision; the explanation lists the rules that missed, built when read. */
+class DefaultDecision implements Decision {
+  readonly priority = 0;
+  private text?: string;
+
+  constructor(
+    readonly action: ActionModel,
+    readonly decidedBy: string,
+    private readonly rules: readonly CompiledRule[],
+    private readonly request: RequestFacts,
+    private readonly path: string,
+  ) {}
+
+  get explanation(): string {
+    if (this.text === undefined) {
+      const misses = this.rules.map((c) => `rule ${c.rule.address} (priority ${c.rule.priority}) did not match: ${c.conditions.find((cond) => !cond.match(this.request, this.path))!.describe}`);
+      const why = misses.length > 0 ? `no rule matched ${this.request.method} ${this.path} (${misses.join("; ")})` : "the listener has no rules";
+      this.text = `${why}; default action of ${this.decidedBy}: ${describeAction(this.action)}`;
+    }
+    return this.text;
+  }
 }
 
 export class ListenerRules {
@@ -75,22 +103,18 @@ export class ListenerRules {
 
   constructor(listener: ListenerModel) {
     this.listenerAddress = listener.address;
-    this.rules = listener.rules.map((rule) => ({ rule, conditions: rule.conditions.map(compileCondition), action: rule.actions[rule.actions.length - 1] }));
+    this.rules = listener.rules.map((rule) => {
+      const action = rule.actions[rule.actions.length - 1];
+      const decision: Decision = { action, priority: rule.priority, decidedBy: rule.address, explanation: `rule ${rule.address} (priority ${rule.priority}) matched: ${describeAction(action)}` };
+      return { rule, conditions: rule.conditions.map(compileCondition), decision };
+    });
     this.defaultAction = listener.defaultActions[listener.defaultActions.length - 1];
   }
 
   evaluate(r: RequestFacts): Decision {
     const q = r.url.indexOf("?");
     const path = q < 0 ? r.url : r.url.slice(0, q);
-    const misses: string[] = [];
-    for (const c of this.rules) {
-      const failed = c.conditions.find((cond) => !cond.match(r, path));
-      if (!failed) {
-        return { action: c.action, priority: c.rule.priority, decidedBy: c.rule.address, explanation: `rule ${c.rule.address} (priority ${c.rule.priority}) matched: ${describeAction(c.action)}` };
-      }
-      misses.push(`rule ${c.rule.address} (priority ${c.rule.priority}) did not match: ${failed.describe}`);
-    }
-    const why = misses.length > 0 ? `no rule matched ${r.method} ${path} (${misses.join("; ")})` : "the listener has no rules";
-    return { action: this.defaultAction, priority: 0, decidedBy: this.listenerAddress, explanation: `${why}; default action of ${this.listenerAddress}: ${describeAction(this.defaultAction)}` };
+    for (const c of this.rules) if (matches(c, r, path)) return c.decision;
+    return new DefaultDecision(this.defaultAction, this.listenerAddress, this.rules, r, path);
   }
 }
