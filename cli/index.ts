@@ -10,6 +10,7 @@ import { registerSimulate } from "./commands/simulate";
 import { registerLab } from "./commands/lab";
 import { registerUms } from "./commands/ums";
 import { registerDevices } from "./commands/devices";
+import { registerIcg } from "./commands/icg";
 
 export function buildProgram(): Command {
   const program = new Command("ums-edge")
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerLab(program);
   registerUms(program);
   registerDevices(program);
+  registerIcg(program);
   return program;
 }
 

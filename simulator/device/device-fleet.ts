@@ -65,6 +65,8 @@ export interface DeviceFleetOptions {
   readonly faults?: DeviceFaults;
   /** Every device event, as it happens. */
   readonly onEvent?: (e: DeviceEvent) => void;
+  /** Where apps come from when the update proxy is not available (behind an ICG). @default an unreachable address (the lab has no internet) */
+  readonly appPortalUrl?: string;
 }
 
 function validate(o: DeviceFleetOptions): void {
@@ -204,6 +206,7 @@ export class DeviceFleet {
       faults: o.faults,
       startGate: gate,
       onEvent,
+      appPortalUrl: o.appPortalUrl,
     };
     const devices: FakeDevice[] = [];
     for (let i = 0; i < count; i++) {

@@ -5,7 +5,7 @@ import { Backoff, BackoffOptions } from "./backoff";
 import { ClientIdentityPem, TlsTrust } from "./tls-trust";
 import { DeviceRefusal, describeRefusal } from "./refusal";
 import { onboard } from "./onboarding-client";
-import { downloadApp, AppDownloadOutcome } from "./app-download";
+import { downloadAppWithFallback, AppDownloadOutcome } from "./app-download";
 import { CommandExecutor } from "./command-executor";
 import { ManagementSession, SessionEnd } from "./management-session";
 
@@ -66,6 +66,8 @@ export interface FakeDeviceOptions {
   /** Held from the start until the first session is up or refused (a fleet's ramp-up limit). */
   readonly startGate?: () => Promise<() => void>;
   readonly onEvent?: (e: DeviceEvent) => void;
+  /** Where apps come from when the update proxy is not available (behind an ICG). @default an unreachable address (the lab has no internet) */
+  readonly appPortalUrl?: string;
 }
 
 export interface DeviceStats {
@@ -205,9 +207,9 @@ export class FakeDevice extends EventEmitter {
     });
   }
 
-  /** Downloads an app from the update proxy with the device's certificate and checks its digest. */
+  /** Downloads an app from the update proxy with the device's certificate and checks its digest (or, where there is no update proxy, from the App Portal). */
   async downloadApp(app: string, version: string): Promise<AppDownloadOutcome> {
-    const outcome = await downloadApp({ clusterUrl: this.options.clusterUrl, trust: this.options.trust, identity: this.identityPem, app, version });
+    const outcome = await downloadAppWithFallback({ clusterUrl: this.options.clusterUrl, trust: this.options.trust, identity: this.identityPem, app, version, appPortalUrl: this.options.appPortalUrl });
     this.downloads.push(outcome);
     if (!outcome.ok) this.record(outcome.refusal);
     return outcome;

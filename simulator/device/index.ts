@@ -11,4 +11,5 @@ export { Backoff } from "./backoff";
 export type { BackoffOptions } from "./backoff";
 export { macFor, IGEL_OUI } from "./unit-ids";
 export { onboard } from "./onboarding-client";
-export { downloadApp } from "./app-download";
+export { downloadApp, downloadAppWithFallback, DEFAULT_APP_PORTAL_URL } from "./app-download";
+export type { AppDownloadOutcome, AppPortalOutcome, ProxyDownloadOutcome } from "./app-download";

@@ -14,3 +14,9 @@ export const APP_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function appPath(app: string, version: string): string {
   return `${ROUTES.appProxy}/${encodeURIComponent(app)}/${encodeURIComponent(version)}`;
 }
+
+/**
+ * The `error` of a refusal saying the update proxy is not available at this address at all (an
+ * ICG does not relay it): the device then fetches the app from the IGEL App Portal instead.
+ */
+export const UPDATE_PROXY_UNAVAILABLE = "update-proxy-unavailable";

@@ -17,6 +17,8 @@ export const ROUTES = {
   webApp: "/wums-app/",
   legacyWebApp: "/webapp/",
   icgStatus: "/usg/check-status",
+  /** The UMS's outgoing WebSocket to the ICG (ours; a real ICG's tunnel protocol is closed). */
+  icgTunnel: "/usg/v1/tunnel",
 } as const;
 
 /** Path patterns in ALB listener-rule syntax (`*` matches any characters). */

@@ -16,6 +16,21 @@ import { remoteOf } from "./http-io";
  * device: a newer connection replaces the older (close code `replaced`).
  */
 
+/**
+ * What a session needs of its socket: a `ws` WebSocket, or a device relayed through an ICG tunnel
+ * (icg-relayed-socket.ts), so relayed devices run through this same session code.
+ */
+export interface SessionSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  on(event: "message", listener: (data: RawData, isBinary: boolean) => void): this;
+  on(event: "close", listener: (code: number, reason: Buffer) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  once(event: "close", listener: () => void): this;
+}
+
 export interface DeviceSessionsOptions {
   readonly log: StructuredLogger;
   readonly registry: DeviceRegistry;
@@ -43,7 +58,7 @@ class DeviceSession {
   private livenessTimer?: NodeJS.Timeout;
 
   constructor(
-    readonly socket: WebSocket,
+    readonly socket: SessionSocket,
     readonly unitId: string,
     readonly remote: string,
     private readonly owner: DeviceSessions,
@@ -179,10 +194,12 @@ export class DeviceSessions {
       return refuseUpgrade(this.opts.log, req, socket, { status: identity.status, error: identity.error, reason: identity.reason, unitId: identity.claimedUnitId });
     }
     const { remote } = remoteOf(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new DeviceSession(ws, identity.unitId, remote, this, this.opts);
-      this.all.add(session);
-    });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, identity.unitId, remote));
+  }
+
+  /** Runs a session on a socket whose device is already identified (by the upgrade above, or by an ICG and re-verified). */
+  attach(socket: SessionSocket, unitId: string, remote: string): void {
+    this.all.add(new DeviceSession(socket, unitId, remote, this, this.opts));
   }
 
   /** Makes a session the device's live one, replacing (closing) an older one. */

@@ -8,3 +8,4 @@ export type { LogEntry } from "./logger";
 export type { AdminCredentials } from "./admin-auth";
 export { appPackage } from "./app-proxy";
 export { WEB_APP_MARKER } from "./web-app";
+export type { IcgLinkOptions } from "./icg-connector";

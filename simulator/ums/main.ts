@@ -25,6 +25,9 @@ interface UmsProcessFlags {
   appSize?: string;
   crl: boolean;
   quiet: boolean;
+  icg?: string;
+  icgServerName?: string;
+  icgCaFile?: string;
 }
 
 function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -48,6 +51,7 @@ function readKeysFile(file: string): string[] {
 
 /** Starts the UMS and resolves once it has stopped after a signal. */
 export async function runMockUmsProcess(flags: UmsProcessFlags): Promise<void> {
+  if (!flags.icg && (flags.icgServerName || flags.icgCaFile)) throw new UserError("--icg-server-name and --icg-ca-file apply to the ICG tunnel: give --icg URL too");
   const started = await new MockUms({
     pki: flags.pki,
     appConfigFile: flags.appConfig,
@@ -61,6 +65,7 @@ export async function runMockUmsProcess(flags: UmsProcessFlags): Promise<void> {
     appSizeBytes: integer("--app-size", flags.appSize, 1, 512 * 1024 * 1024),
     checkRevocation: flags.crl,
     logSink: flags.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
+    icg: flags.icg ? { url: flags.icg, serverName: flags.icgServerName, trustedCaFile: flags.icgCaFile } : undefined,
   }).start();
   process.stdout.write(JSON.stringify({ event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser: flags.adminUser }) + "\n");
   await new Promise<void>((resolve) => {
@@ -92,6 +97,9 @@ export function mockUmsCommand(name = "mock-ums", label = name): Command {
     .option("--app-size <bytes>", "size of each app the update proxy serves (default 262144)")
     .option("--no-crl", "do not check device certificates against the lab CRL")
     .option("--quiet", "no log lines on stderr", false)
+    .option("--icg <url>", "icg topology: connect out to this ICG (https://host:port) and serve the devices it relays")
+    .option("--icg-server-name <name>", "name the ICG certificate must carry (default icg.<fqdn>)")
+    .option("--icg-ca-file <file>", "CA the ICG certificate must chain to (default: the lab web root CA)")
     .action(async (flags: UmsProcessFlags) => {
       try {
         await runMockUmsProcess(flags);

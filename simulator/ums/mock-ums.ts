@@ -22,6 +22,7 @@ import { registerWebApp } from "./web-app";
 import { refuse, refuseUpgrade } from "./refusals";
 import { sendJson } from "./http-io";
 import { createUmsTlsServer, UmsTlsServer } from "./tls-server";
+import { IcgConnector, IcgLinkOptions } from "./icg-connector";
 
 /**
  * The mock UMS 12: HTTPS with the web certificate, device onboarding, the management WebSocket,
@@ -64,6 +65,11 @@ export interface MockUmsOptions {
   readonly logSink?: (line: string) => void;
   /** Log entries kept in memory. @default 10000 */
   readonly logBufferSize?: number;
+  /**
+   * The `icg` topology: connect out to this ICG and serve the devices it relays (icg-connector.ts).
+   * The cluster address then defaults to the ICG's. @default none: devices connect to the UMS itself
+   */
+  readonly icg?: IcgLinkOptions;
 }
 
 export const DEFAULT_ADMIN: AdminCredentials = { username: "admin", password: "ums-edge-lab" };
@@ -108,6 +114,8 @@ export interface UmsEndpoints {
   readonly webRootCertPath: string;
   readonly crlPath: string;
   readonly forwarding: ClientCertForwarding;
+  /** The ICG the UMS connects out to (icg topology). */
+  readonly icgUrl?: string;
 }
 
 export class MockUms {
@@ -137,7 +145,7 @@ export class MockUms {
     router.add("GET", ROUTES.info, ({ res }) =>
       sendJson(res, 200, { status: "ok", service: "mock-ums", version: MOCK_UMS_VERSION, fqdn: pki.fqdn, devicesOnline: sessions.onlineCount }),
     );
-    const clusterAddress = () => o.clusterAddress ?? `https://${pki.fqdn}:${endpoint.port}`;
+    const clusterAddress = () => o.clusterAddress ?? (o.icg ? o.icg.url.replace(/^wss:/, "https:") : `https://${pki.fqdn}:${endpoint.port}`);
     router.add(
       "POST",
       ROUTES.onboard,
@@ -184,6 +192,19 @@ export class MockUms {
     };
 
     const material = { privateKeyPem: read(pki.web.privateKey), certificateChainPem: read(pki.web.entireChain), deviceCaPem: clientCaChainPem };
+    // --- icg topology: the tunnel comes up (or a wrong ICG setting fails the start) before any listener opens.
+    const icg = o.icg
+      ? new IcgConnector(o.icg, {
+          pki,
+          log,
+          sessions,
+          identity,
+          handler: onRequest,
+          register: { umsVersion: MOCK_UMS_VERSION, fqdn: pki.fqdn, deviceCaChain: clientCaChainPem, crl: o.checkRevocation === false ? undefined : read(pki.crl) },
+        })
+      : undefined;
+    await icg?.start();
+    // --- end icg
     const tls = createUmsTlsServer(material, o.maxHeaderBytes ?? 64 * 1024, log, onRequest);
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
@@ -206,11 +227,14 @@ export class MockUms {
         tls.server.off("error", onError);
         resolve();
       });
+    }).catch(async (e) => {
+      await icg?.stop();
+      throw e;
     });
     endpoint = { host: endpoint.host, port: (tls.server.address() as AddressInfo).port };
     for (const w of appConfig.warnings) log.warn("config-warning", { warning: w });
     log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file });
-    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls });
+    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls, icg });
   }
 }
 
@@ -224,6 +248,7 @@ interface StartedParts {
   readonly commands: CommandQueue;
   readonly sessions: DeviceSessions;
   readonly tls: UmsTlsServer;
+  readonly icg?: IcgConnector;
 }
 
 export class StartedMockUms {
@@ -299,7 +324,13 @@ export class StartedMockUms {
       webRootCertPath: this.webRootCertPath,
       crlPath: this.crlPath,
       forwarding: this.forwarding,
+      icgUrl: this.parts.icg?.url,
     };
+  }
+
+  /** icg topology: the tunnel to the ICG is up and registered. */
+  get icgConnected(): boolean {
+    return this.parts.icg?.connected ?? false;
   }
 
   /** The log so far (bounded buffer), oldest first. */
@@ -327,8 +358,9 @@ export class StartedMockUms {
   /** Closes device sockets (1001), stops listening, and ends every connection. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { tls, sessions, log } = this.parts;
+      const { tls, sessions, log, icg } = this.parts;
       const closed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
+      await icg?.stop();
       await sessions.stop();
       tls.server.closeAllConnections();
       for (const s of tls.sockets) s.destroy();

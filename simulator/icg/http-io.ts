@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** The few HTTP chores the ICG's routes share: bounded body reads, JSON answers, the peer's address. */
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body exceeds ${limit} bytes`);
+  }
+}
+
+/** Reads the whole body, refusing (without buffering further) once it passes `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      return reject(new BodyTooLargeError(limit));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        return reject(new BodyTooLargeError(limit));
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
+  res.end(text);
+}
+
+/** `ip:port` of the TCP peer (behind an ALB: the ALB's address; X-Forwarded-For names the device). */
+export function remoteOf(req: IncomingMessage): { readonly remote: string; readonly forwardedFor?: string } {
+  const s = req.socket;
+  const xff = req.headers["x-forwarded-for"];
+  return { remote: `${s.remoteAddress ?? "?"}:${s.remotePort ?? "?"}`, forwardedFor: Array.isArray(xff) ? xff.join(", ") : xff };
+}
