@@ -34,11 +34,18 @@ function version(): string {
   return (JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** The report directory must be writable before minutes of simulation are spent. */
+/**
+ * The report directory must be writable before minutes of simulation are spent: created one level
+ * at a time (Node's recursive mkdir never returns on some paths, e.g. under /proc), then written to.
+ */
 function prepareReportDir(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(dir, fs.constants.W_OK);
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) fs.mkdirSync(d);
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
   } catch (e) {
     throw new UserError(`--report ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code})\n  fix: give a directory you can write to`);
   }

@@ -89,10 +89,14 @@ const chromium = chromiumPath();
 
 test("the command refuses bad input with exit code 2 before simulating", () => {
   const bin = path.join(projectRoot(), "dist", "cli", "index.js");
-  const run = (...args: string[]) => spawnSync(process.execPath, [bin, "simulate", ...args], { encoding: "utf8" });
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, "simulate", ...args], { encoding: "utf8", timeout: 30_000 });
   const unknown = run("--topology", "alb-nlb");
   expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringContaining("--topology: unknown topology 'alb-nlb'")]);
-  const unwritable = run("--topology", "direct", "--report", "/proc/ums-edge-report");
-  expect([unwritable.status, unwritable.stderr]).toEqual([2, expect.stringContaining("--report /proc/ums-edge-report: cannot write there")]);
+  const file = path.join(reportDir, "a-file");
+  fs.writeFileSync(file, "");
+  const unwritable = run("--topology", "direct", "--report", path.join(file, "reports"));
+  expect([unwritable.status, unwritable.stderr]).toEqual([2, expect.stringContaining(`--report ${path.join(file, "reports")}: cannot write there (ENOTDIR)`)]);
+  const proc = run("--topology", "direct", "--report", "/proc/ums-edge-report");
+  expect([proc.status, proc.stderr]).toEqual([2, expect.stringContaining("--report /proc/ums-edge-report: cannot write there (ENOENT)")]);
   expect(run("--devices", "0").status).toBe(2);
 });
