@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import * as fs from "node:fs";
 
 /**
  * A component running as its own process (mock UMS, ICG, ALB emulator, device fleet): started from
@@ -16,6 +17,8 @@ export interface ComponentCommand {
   readonly cwd?: string;
   /** @default 30000 */
   readonly readyTimeoutMs?: number;
+  /** Also append every line it prints to this file (for reading after the run). @default none */
+  readonly logFile?: string;
 }
 
 /** Starts a process somewhere (the host, a network namespace, ...). */
@@ -74,6 +77,12 @@ export class RunningComponent<Ready = Record<string, unknown>> {
 export function startComponent<Ready = Record<string, unknown>>(cmd: ComponentCommand, spawner: Spawner = hostSpawner): Promise<RunningComponent<Ready>> {
   const child = spawner(cmd.command, cmd.args, { env: { ...process.env, ...cmd.env }, cwd: cmd.cwd });
   const output: string[] = [];
+  const log = cmd.logFile ? fs.createWriteStream(cmd.logFile, { flags: "a" }) : undefined;
+  const keep = (line: string) => {
+    output.push(line);
+    log?.write(`${line}\n`);
+  };
+  child.once("exit", () => log?.end());
   return new Promise((resolve, reject) => {
     let ready: Ready | undefined;
     const fail = (why: string) => {
@@ -83,9 +92,9 @@ export function startComponent<Ready = Record<string, unknown>>(cmd: ComponentCo
       reject(new ComponentStartError(`${cmd.name} did not start: ${why}${tail ? `\n--- its last output ---\n${tail}` : ""}`));
     };
     const timer = setTimeout(() => fail(`no ready line within ${cmd.readyTimeoutMs ?? 30_000} ms`), cmd.readyTimeoutMs ?? 30_000);
-    createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+    createInterface({ input: child.stderr! }).on("line", keep);
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      output.push(line);
+      keep(line);
       if (ready || !line.startsWith("{")) return;
       try {
         ready = JSON.parse(line) as Ready;

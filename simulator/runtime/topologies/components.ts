@@ -32,6 +32,10 @@ export interface UmsStart {
   readonly icgUrl?: string;
   readonly side?: NetworkSide;
   readonly heartbeatMs?: number;
+  /** The UMS's port in the namespace runtime, where it may share a side with an ICG. @default 8443 */
+  readonly port?: number;
+  /** Where its output goes besides memory. */
+  readonly logFile?: string;
 }
 
 export function startUms(runtime: Runtime, lab: Lab, o: UmsStart): Promise<RunningComponent<UmsReady>> {
@@ -39,13 +43,14 @@ export function startUms(runtime: Runtime, lab: Lab, o: UmsStart): Promise<Runni
   return startComponent<UmsReady>(
     {
       name: "ums",
+      logFile: o.logFile,
       command: process.execPath,
       args: [
         entry("ums"),
         "--pki", lab.pki.dir,
         "--app-config", lab.appConfigs[o.appConfig],
         "--host", runtime.address(side),
-        "--port", String(port(runtime, 8443)),
+        "--port", String(port(runtime, o.port ?? 8443)),
         "--heartbeat-ms", String(o.heartbeatMs ?? 1000),
         ...(o.icgUrl ? ["--icg", o.icgUrl] : []),
       ],
@@ -60,6 +65,9 @@ export interface AlbStart {
   readonly logsDir: string;
   /** Listener ports of the stack (8443, and 443 in verify). */
   readonly listenerPorts: readonly number[];
+  /** Processes serving the listeners (`--workers`). @default 1 */
+  readonly workers?: number;
+  readonly logFile?: string;
 }
 
 export function startAlb(runtime: Runtime, o: AlbStart): Promise<RunningComponent<AlbReady>> {
@@ -67,6 +75,7 @@ export function startAlb(runtime: Runtime, o: AlbStart): Promise<RunningComponen
   return startComponent<AlbReady>(
     {
       name: "alb",
+      logFile: o.logFile,
       command: process.execPath,
       args: [
         entry("cli"),
@@ -78,6 +87,7 @@ export function startAlb(runtime: Runtime, o: AlbStart): Promise<RunningComponen
         "--logs", o.logsDir,
         // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
         "--health-check-scale", "0.02",
+        ...(o.workers && o.workers > 1 ? ["--workers", String(o.workers)] : []),
       ],
     },
     runtime.spawner("public"),

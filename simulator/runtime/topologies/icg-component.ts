@@ -14,12 +14,14 @@ export interface IcgStart {
   readonly side: NetworkSide;
   /** Forwarded-certificate settings when the ICG is behind an ALB. */
   readonly appConfig?: AppConfigName;
+  readonly logFile?: string;
 }
 
 export function startIcg(runtime: Runtime, lab: Lab, o: IcgStart): Promise<RunningComponent<IcgReady>> {
   return startComponent<IcgReady>(
     {
       name: "icg",
+      logFile: o.logFile,
       command: process.execPath,
       args: [
         entry("icg"),

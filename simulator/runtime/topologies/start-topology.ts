@@ -17,6 +17,10 @@ export interface TopologyOptions {
   readonly umsAppConfig?: AppConfigName;
   /** A suffix for the run directory when one topology is started more than once. */
   readonly instance?: string;
+  /** Heartbeat interval the UMS tells devices (benches holding many sessions use a longer one). @default 1000 */
+  readonly umsHeartbeatMs?: number;
+  /** Processes of the ALB emulator (node:cluster workers; each holds its share of the connections). @default 1 */
+  readonly albWorkers?: number;
 }
 
 const ALB_STACKS = {
@@ -25,6 +29,18 @@ const ALB_STACKS = {
   "icg-alb-verify": "icg-alb-verify",
   "icg-alb-passthrough": "icg-alb-passthrough",
 } as const;
+
+/** The security groups of a topology: from its synthesized stack where it has one, else the hand-written layouts. */
+export function securityGroupsOf(name: TopologyName, lab: Lab): SecurityGroupLayout {
+  if (name === "direct") {
+    // ums-direct's instance group, placed where the direct UMS runs: facing the devices.
+    const layout = readStackSecurityGroups(path.join(lab.stackDir("ums-direct"), "cdk.tf.json"));
+    return { ...layout, placement: { public: layout.placement.private ?? [] } };
+  }
+  if (name === "reverse-proxy") return REVERSE_PROXY_SECURITY_GROUPS;
+  if (name === "icg") return ICG_SECURITY_GROUPS;
+  return readStackSecurityGroups(path.join(lab.stackDir(ALB_STACKS[name]), "cdk.tf.json"));
+}
 
 /** Stops what was started, newest first, ignoring errors: used on failure and on stop(). */
 async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
@@ -46,11 +62,14 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
   };
   const dir = runDir(lab, options.instance ? `${name}-${options.instance}` : name);
   const trust = { serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert };
+  const logOf = (component: string) => path.join(dir, `${component}.log`);
   // The direct topology's UMS faces the devices (public side); everywhere else it is private.
   const adminOf = (u: UmsReady) => ({ baseUrl: u.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: name === "direct" ? ("public" as const) : ("private" as const) });
-  let layout: SecurityGroupLayout | undefined;
 
   try {
+    // Security groups first, as in AWS: they exist before the instances boot, and connections the
+    // components open are tracked by the rules from their first packet.
+    await runtime.isolate(securityGroupsOf(name, lab));
     let devices: DeviceEndpoints;
     let ums: UmsReady;
     let front: StartedTopology["front"] = "none";
@@ -59,12 +78,10 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
 
     if (name === "direct") {
       // No front: the UMS faces the devices itself (public side), its SG from the ums-direct stack.
-      ums = track(await startUms(runtime, lab, { appConfig: options.umsAppConfig ?? "no-forwarding", side: "public" })).ready;
+      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "no-forwarding", side: "public", logFile: logOf("ums") })).ready;
       devices = { enrollmentUrl: ums.url, clusterUrl: ums.url, webAppUrl: ums.url, ...trust };
-      layout = readStackSecurityGroups(path.join(lab.stackDir("ums-direct"), "cdk.tf.json"));
-      layout = { ...layout, placement: { public: layout.placement.private ?? [] } };
     } else if (name === "reverse-proxy") {
-      ums = track(await startUms(runtime, lab, { appConfig: options.umsAppConfig ?? "reverse-proxy" })).ready;
+      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "reverse-proxy", logFile: logOf("ums") })).ready;
       const proxy: StartedNginxReverseProxy = await new NginxReverseProxy({
         dir: path.join(dir, "nginx"),
         upstream: `https://${ums.host}:${ums.port}`,
@@ -78,13 +95,11 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       devices = { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url, ...trust };
       front = "nginx";
       nginxLogs = proxy.logs;
-      layout = REVERSE_PROXY_SECURITY_GROUPS;
     } else if (name === "icg") {
-      const icg = track(await startIcg(runtime, lab, { side: "public" }));
-      ums = track(await startUms(runtime, lab, { appConfig: options.umsAppConfig ?? "no-forwarding", icgUrl: icg.ready.url })).ready;
+      const icg = track(await startIcg(runtime, lab, { side: "public", logFile: logOf("icg") }));
+      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "no-forwarding", icgUrl: icg.ready.url, logFile: logOf("ums") })).ready;
       devices = { enrollmentUrl: icg.ready.url, clusterUrl: icg.ready.url, webAppUrl: icg.ready.url, ...trust };
       front = "icg";
-      layout = ICG_SECURITY_GROUPS;
     } else {
       const stackDir = lab.stackDir(ALB_STACKS[name]);
       const verify = name.endsWith("-verify");
@@ -93,22 +108,21 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       let target: { host: string; port: number };
       if (behindIcg) {
         // The ICG is the ALB's target (private side); the UMS connects out to it.
-        const icg = track(await startIcg(runtime, lab, { side: "private", appConfig: verify ? "alb-verify" : "alb-passthrough" }));
-        ums = track(await startUms(runtime, lab, { appConfig: "no-forwarding", icgUrl: icg.ready.url, side: "private" })).ready;
+        const icg = track(await startIcg(runtime, lab, { side: "private", appConfig: verify ? "alb-verify" : "alb-passthrough", logFile: logOf("icg") }));
+        // The ICG has 8443 on the private side; the UMS (its listener is for the admin API here) takes another port.
+        ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: "no-forwarding", icgUrl: icg.ready.url, side: "private", port: 9443, logFile: logOf("ums") })).ready;
         target = { host: icg.ready.host, port: icg.ready.port };
         front = "alb";
       } else {
-        ums = track(await startUms(runtime, lab, { appConfig: options.umsAppConfig ?? (verify ? "alb-verify" : "alb-passthrough") })).ready;
+        ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? (verify ? "alb-verify" : "alb-passthrough"), logFile: logOf("ums") })).ready;
         target = { host: ums.host, port: ums.port };
         front = "alb";
       }
-      const alb = track(await startAlb(runtime, { stackDir, target, logsDir: albLogsDir, listenerPorts: verify ? [8443, 443] : [8443] }));
+      const alb = track(await startAlb(runtime, { stackDir, target, logsDir: albLogsDir, listenerPorts: verify ? [8443, 443] : [8443], workers: options.albWorkers, logFile: logOf("alb") }));
       const mtlsUrl = alb.ready.listeners["8443"];
       const tlsUrl = verify ? alb.ready.listeners["443"] : mtlsUrl;
       devices = { enrollmentUrl: tlsUrl, clusterUrl: mtlsUrl, webAppUrl: tlsUrl, ...trust };
-      layout = readStackSecurityGroups(path.join(stackDir, "cdk.tf.json"));
     }
-    await runtime.isolate(layout);
     const started: StartedTopology = {
       name,
       runtime,
@@ -128,6 +142,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
     return started;
   } catch (e) {
     await stopAll(stoppers);
+    await runtime.isolate(undefined).catch(() => undefined);
     throw e;
   }
 }

@@ -114,13 +114,15 @@ export const appDownloadFlow: Flow = async (ctx) => {
   const device = ctx.fleet?.devices[0];
   if (!device) return { outcome: { kind: "n/a" }, evidence: { detail: "no fleet: onboarding failed" }, note: "depends on onboarding" };
   const outcome = await device.downloadApp("chromium", "120.0.1");
-  if (outcome.ok) return { outcome: { kind: "ok" }, evidence: { detail: `${outcome.bytes} bytes, SHA-256 ${outcome.sha256.slice(0, 16)}… matches the announced digest` } };
-  const observed = await observeRefusal(ctx, outcome.refusal);
-  // The ICG refuses the update proxy by design: devices fall back to the App Portal.
-  if (ctx.topology.front === "icg" || (observed.outcome.kind === "http" && observed.outcome.by === "icg")) {
-    return { outcome: { kind: "unsupported", by: "icg" }, evidence: observed.evidence };
+  if ("source" in outcome) {
+    // The update proxy said it is not available here (the ICG does, by design): the device went to the App Portal.
+    const proxy = await observeRefusal(ctx, outcome.proxyRefusal);
+    const by = proxy.outcome.kind === "http" ? proxy.outcome.by : tlsTerminator(ctx.topology);
+    const portal = outcome.ok ? `downloaded from the App Portal (${outcome.bytes} bytes)` : `App Portal: ${outcome.reason}`;
+    return { outcome: { kind: "unsupported", by }, evidence: { ...proxy.evidence, detail: `update proxy refused; ${portal}` } };
   }
-  return observed;
+  if (outcome.ok) return { outcome: { kind: "ok" }, evidence: { detail: `${outcome.bytes} bytes, SHA-256 ${outcome.sha256.slice(0, 16)}… matches the announced digest` } };
+  return observeRefusal(ctx, outcome.refusal);
 };
 
 /** A browser without a client certificate opens both web-app paths. */
