@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "./aws";
 import type { EdgeConfig, StackSpec } from "./config/load-config";
 import { LogBucket } from "./log-bucket";
 import { TrustStore } from "./trust-store";
@@ -8,26 +7,7 @@ import { WebCertificate } from "./web-certificate";
 import { AlbFront, MTLS_PORT, TLS_PORT } from "./alb-front";
 import { BackendInstance } from "./backend-instance";
 import { applicationYmlFor } from "./forwarding-settings";
-
-/** Short codes keep resource names inside AWS's 32-character limits. */
-export const VARIANT_CODE: Readonly<Record<string, string>> = {
-  "ums-alb-verify": "uv",
-  "ums-alb-passthrough": "up",
-  "icg-alb-verify": "iv",
-  "icg-alb-passthrough": "ip",
-  "ums-direct": "ud",
-};
-
-export function namePrefixOf(config: EdgeConfig, spec: StackSpec): string {
-  return `${config.project}-${VARIANT_CODE[spec.variant]}`;
-}
-
-export function addProvider(stack: Construct, config: EdgeConfig, spec: StackSpec): void {
-  new AwsProvider(stack, "aws", {
-    region: config.region,
-    defaultTags: [{ tags: { Project: config.project, Stack: spec.variant, ManagedBy: "ums-edge" } }],
-  });
-}
+import { addProvider, backendInstanceProps, namePrefixOf } from "./stack-basics";
 
 /** One ALB variant of the IGEL guide (verify or passthrough) with a UMS or an ICG behind it. */
 export class EdgeStack extends TerraformStack {
@@ -62,16 +42,7 @@ export class EdgeStack extends TerraformStack {
         dependsOn: [logs.store.policy],
       },
     });
-    const backend = new BackendInstance(this, "server", {
-      namePrefix: prefix,
-      backend: spec.backend,
-      vpcId: config.network.vpcId,
-      subnetId: config.network.instanceSubnetId,
-      instanceType: config.instance.type,
-      keyName: config.instance.keyName,
-      rootVolumeGiB: config.instance.rootVolumeGiB,
-      admit: { securityGroupId: front.securityGroup.id },
-    });
+    const backend = new BackendInstance(this, "server", backendInstanceProps(config, spec, { securityGroupId: front.securityGroup.id }));
     front.attach(backend.instance.id, backend.securityGroup.id);
 
     const fqdn = config.cluster.fqdn;

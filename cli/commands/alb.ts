@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
+import { untilSignal } from "../signals";
 import { AlbEmulator, formatEvent, parseHostPort, validateAlbEmulatorOptions } from "../../simulator/alb";
 import type { AlbEmulatorOptions } from "../../simulator/alb";
 import { readStack } from "../../simulator/terraform/read-stack";
@@ -35,19 +36,6 @@ function number(flag: string, text: string, integer: boolean): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UserError(`${flag}: '${text}' is not a positive ${integer ? "integer" : "number"}`);
   return n;
-}
-
-/** Resolves when the process is told to stop. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(s);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
 }
 
 export function registerAlb(program: Command): void {

@@ -1,24 +1,12 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
+import { untilSignal } from "../signals";
 import { prepareLab } from "../../simulator/runtime/lab";
 import { chooseRuntime, RuntimeChoice } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
 import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
 import { UserError } from "../../simulator/protocol/user-error";
-
-/** Resolves on the first SIGINT/SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(s);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
-}
 
 export function registerLab(program: Command): void {
   const lab = program.command("lab").description("a topology left running for real clients (curl, openssl, a browser, a real device)");

@@ -1,6 +1,7 @@
 import * as https from "node:https";
 import { isIP } from "node:net";
 import WebSocket from "ws";
+import type { TlsTarget } from "./tls-probe";
 
 export interface HttpAnswer {
   readonly status?: number;
@@ -10,15 +11,8 @@ export interface HttpAnswer {
   readonly error?: string;
 }
 
-export interface HttpTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly servername: string;
-  readonly cert?: string;
-  readonly key?: string;
-  /** @default 5000 */
-  readonly timeoutMs?: number;
-}
+/** The same target as a TLS probe's: host, port, SNI name, optional client certificate. */
+export type HttpTarget = TlsTarget;
 
 /** One GET, certificate checks off (the doctor reports on the certificate separately). */
 export function httpGet(target: HttpTarget, path: string): Promise<HttpAnswer> {

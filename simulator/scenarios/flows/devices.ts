@@ -1,26 +1,21 @@
 import { DeviceFleet } from "../../device/device-fleet";
 import { BrowserClient, isWebAppPage } from "../../device/browser-client";
 import { ROUTES } from "../../protocol/routes";
-import { FAST_DEVICES, observeRefusal, tlsTerminator } from "../context";
+import { observeRefusal, tlsTerminator, Observation } from "../context";
+import { fleetOptions, oneDeviceAttempt } from "./one-device";
 import { connectionLogMark } from "../evidence-logs";
 import type { Flow } from "./flow";
 
 /** Flows of the main device fleet: onboarding, the management session, commands, app download, web app. */
 
+/** What the flows after onboarding answer when onboarding failed (that cell already fails the run). */
+const NO_FLEET: Observation = { outcome: { kind: "n/a" }, evidence: {}, skipped: "depends on the onboarding scenario, which failed" };
+
 /** N devices onboard at the enrollment address and open their management sessions; they stay for the flows after. */
 export const onboardingFlow: Flow = async (ctx) => {
   const { topology, imi } = ctx;
   const keys = await imi.mintEnrollmentKeys(ctx.deviceCount);
-  ctx.fleet = await new DeviceFleet({
-    pki: ctx.lab.pki,
-    clusterUrl: topology.devices.clusterUrl,
-    enrollmentUrl: topology.devices.enrollmentUrl,
-    serverName: topology.devices.serverName,
-    trustedCaFile: topology.devices.trustedCaFile,
-    count: ctx.deviceCount,
-    enrollmentKeys: keys,
-    ...FAST_DEVICES,
-  }).start();
+  ctx.fleet = await new DeviceFleet(fleetOptions(ctx.lab, topology, { count: ctx.deviceCount, enrollmentKeys: keys })).start();
   try {
     await ctx.fleet.waitForOnline(ctx.deviceCount, 30_000);
   } catch {
@@ -38,33 +33,13 @@ export const onboardingOn8443Flow: Flow = async (ctx) => {
   const { topology } = ctx;
   const [key] = await ctx.imi.mintEnrollmentKeys(1);
   const mark = connectionLogMark(topology);
-  const fleet = await new DeviceFleet({
-    pki: ctx.lab.pki,
-    clusterUrl: topology.devices.clusterUrl,
-    enrollmentUrl: topology.devices.clusterUrl,
-    serverName: topology.devices.serverName,
-    trustedCaFile: topology.devices.trustedCaFile,
-    count: 1,
-    enrollmentKeys: [key],
-    unitBase: 0xe000,
-    maxAttempts: 1,
-    ...FAST_DEVICES,
-  }).start();
-  try {
-    await fleet.waitForSettled(20_000);
-    const d = fleet.devices[0];
-    if (d.state === "online") return { outcome: { kind: "ok" }, evidence: { detail: `onboarded at ${topology.devices.clusterUrl} and online` } };
-    if (d.lastRefusal) return observeRefusal(ctx, d.lastRefusal, undefined, mark);
-    return { outcome: { kind: "http", by: tlsTerminator(topology), status: 0 }, evidence: { detail: `device ended '${d.state}' without a refusal` } };
-  } finally {
-    await fleet.stop();
-  }
+  return oneDeviceAttempt(ctx, topology, { enrollmentUrl: topology.devices.clusterUrl, enrollmentKeys: [key], unitBase: 0xe000 }, { whenOnline: `onboarded at ${topology.devices.clusterUrl} and online`, logMark: mark });
 };
 
 /** Every device of the fleet holds its WebSocket and gets its heartbeats acknowledged. */
 export const managementSessionFlow: Flow = async (ctx) => {
   const fleet = ctx.fleet;
-  if (!fleet) return { outcome: { kind: "n/a" }, evidence: { detail: "no fleet: onboarding failed" }, note: "depends on onboarding" };
+  if (!fleet) return NO_FLEET;
   await fleet.waitFor(() => fleet.stats().heartbeatsAcked >= fleet.devices.length, 15_000, "a heartbeat acknowledged per device").catch(() => undefined);
   const stats = fleet.stats();
   const listed = await ctx.imi.thinclients();
@@ -83,7 +58,7 @@ function roundTrip(e: { queuedAt?: string; finishedAt?: string }): number | unde
 function commandFlow(command: "reboot" | "settings2tc", settings?: Record<string, string>): Flow {
   return async (ctx) => {
     const fleet = ctx.fleet;
-    if (!fleet) return { outcome: { kind: "n/a" }, evidence: { detail: "no fleet: onboarding failed" }, note: "depends on onboarding" };
+    if (!fleet) return NO_FLEET;
     await fleet.waitForOnline(fleet.devices.length, 15_000).catch(() => undefined);
     const ids = fleet.devices.map((d) => d.deviceId!);
     const execs = await ctx.imi.command(command, ids, settings);
@@ -112,7 +87,7 @@ export const settingsFlow = commandFlow("settings2tc", { "sessions.browser.start
 /** One device downloads an app from the update proxy and checks its digest. */
 export const appDownloadFlow: Flow = async (ctx) => {
   const device = ctx.fleet?.devices[0];
-  if (!device) return { outcome: { kind: "n/a" }, evidence: { detail: "no fleet: onboarding failed" }, note: "depends on onboarding" };
+  if (!device) return NO_FLEET;
   const outcome = await device.downloadApp("chromium", "120.0.1");
   if ("source" in outcome) {
     // The update proxy said it is not available here (the ICG does, by design): the device went to the App Portal.

@@ -1,7 +1,6 @@
-import { DeviceFleet } from "../../device/device-fleet";
 import { startTopology } from "../../runtime/topologies/start-topology";
 import type { AppConfigName } from "../../runtime/lab";
-import { FAST_DEVICES, observeRefusal } from "../context";
+import { oneDeviceAttempt } from "./one-device";
 import { componentLog } from "../evidence-logs";
 import type { Flow } from "./flow";
 
@@ -16,29 +15,9 @@ export function misconfiguredUmsFlow(appConfig: AppConfigName): Flow {
     try {
       const imi = await topology.runtime.adminClient(topology.admin, topology.admin.side);
       const keys = await imi.mintEnrollmentKeys(1);
-      const fleet = await new DeviceFleet({
-        pki: ctx.lab.pki,
-        clusterUrl: topology.devices.clusterUrl,
-        enrollmentUrl: topology.devices.enrollmentUrl,
-        serverName: topology.devices.serverName,
-        trustedCaFile: topology.devices.trustedCaFile,
-        count: 1,
-        enrollmentKeys: keys,
-        unitBase: 0xf000,
-        maxAttempts: 1,
-        ...FAST_DEVICES,
-      }).start();
-      try {
-        await fleet.waitForSettled(20_000);
-        const d = fleet.devices[0];
-        if (d.state === "online") return { outcome: { kind: "ok" }, evidence: { detail: `with ${appConfig}.yml the device still got a management session` } };
-        if (!d.lastRefusal) return { outcome: { kind: "http", by: "ums", status: 0 }, evidence: { detail: `device ended '${d.state}'` } };
-        const observed = await observeRefusal({ ...ctx, topology }, d.lastRefusal);
-        const log = componentLog(topology, "ums", (e) => typeof e.reason === "string" && e.event !== "started")[0];
-        return { ...observed, evidence: { ...observed.evidence, logLine: log ? JSON.stringify(log) : undefined, detail: `application.yml: ${appConfig}.yml` } };
-      } finally {
-        await fleet.stop();
-      }
+      const observed = await oneDeviceAttempt(ctx, topology, { enrollmentKeys: keys, unitBase: 0xf000 }, { whenOnline: `with ${appConfig}.yml the device still got a management session` });
+      const log = componentLog(topology, "ums", (e) => typeof e.reason === "string" && e.event !== "started")[0];
+      return { ...observed, evidence: { ...observed.evidence, logLine: log ? JSON.stringify(log) : undefined, detail: `application.yml: ${appConfig}.yml` } };
     } finally {
       await topology.stop();
     }
