@@ -229,6 +229,8 @@ export class StartedNetnsLab {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.all([...this.processes].map((p) => p.stop()));
+    // The kernel removes a namespace's veth peers asynchronously; the host's end goes now, explicitly.
+    if (this.hostLink) await runCommand("ip", ["link", "del", this.hostLink.interfaceName]);
     // On failure the exit hook stays registered and tries once more when the process ends.
     await removeNamespaces(Object.values(this.namespaces));
     this.unregisterExitTeardown();
