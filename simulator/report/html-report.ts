@@ -16,7 +16,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table.outcomes{border-collapse:collapse;width:100%}
 .outcomes th,.outcomes td{border:1px solid #d5dade;padding:6px 8px;vertical-align:top;text-align:left}
 .outcomes th{background:#f5f7f8;position:sticky;top:0}
-.outcomes td.cell{min-width:150px}
+.outcomes td.cell{min-width:150px}.outcomes th[scope=row]{min-width:260px;font-weight:600}
 .outcomes td .actual{font-weight:600}
 details summary{cursor:pointer;color:#37474f}
 dl.evidence{margin:4px 0 0;font-size:12px}dl.evidence dt{font-weight:600;color:#5b6670}dl.evidence dd{margin:0 0 4px;word-break:break-word;font-family:ui-monospace,monospace}
