@@ -2,7 +2,7 @@ import * as tls from "node:tls";
 import { WebSocket, RawData } from "ws";
 import { ROUTES } from "../protocol/routes";
 import { CLOSE, MAX_MESSAGE_BYTES, MessageError, parseServerMessage, CommandMessage, DeviceMessage, WelcomeMessage } from "../protocol/messages";
-import type { ClientIdentityPem, TlsTrust } from "./tls-trust";
+import { secureContextOf, ClientIdentityPem, TlsTrust } from "./tls-trust";
 import { ConnectionFacts, DeviceRefusal, refusalFromError, refusalFromHttp } from "./refusal";
 
 /**
@@ -54,16 +54,14 @@ export class ManagementSession {
     let lastHeard = Date.now();
     const stage = () => (this.welcomed ? "session" : "connect");
     const ws = new WebSocket(url, {
-      ca: options.trust.caPem,
       servername: options.trust.serverName ?? new URL(options.clusterUrl).hostname,
-      cert: options.identity.certChainPem,
-      key: options.identity.keyPem,
       handshakeTimeout: options.handshakeTimeoutMs,
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       // Our own connect, to learn when (and with which version) the TLS handshake completed.
+      // The device's TLS context (CA, certificate, key) is built once per identity, not per connection.
       createConnection: (opts: tls.ConnectionOptions) => {
-        const socket = tls.connect(opts);
+        const socket = tls.connect({ ...opts, secureContext: secureContextOf(options.trust, options.identity) });
         socket.once("secureConnect", () => {
           facts.tlsEstablished = true;
           facts.tlsProtocol = socket.getProtocol() ?? undefined;

@@ -60,7 +60,19 @@ export async function onboard(input: OnboardInput): Promise<OnboardOutcome> {
   } catch (e) {
     return protocolError(`the issued certificate does not parse: ${(e as Error).message}`);
   }
-  const ours = createPublicKey(input.keyPair.publicKeyPem).export({ type: "spki", format: "der" });
+  const ours = spkiDer(input.keyPair.publicKeyPem);
   if (!cert.publicKey.export({ type: "spki", format: "der" }).equals(ours)) return protocolError("the issued certificate is not for this device's key");
   return { ok: true, response, ms: performance.now() - started };
+}
+
+/** A device key's SPKI DER, computed once per key (fleets draw their keys from a small pool). */
+const spkiCache = new Map<string, Buffer>();
+function spkiDer(publicKeyPem: string): Buffer {
+  let der = spkiCache.get(publicKeyPem);
+  if (!der) {
+    der = createPublicKey(publicKeyPem).export({ type: "spki", format: "der" });
+    if (spkiCache.size >= 4096) spkiCache.clear();
+    spkiCache.set(publicKeyPem, der);
+  }
+  return der;
 }

@@ -1,5 +1,5 @@
 import * as https from "node:https";
-import type { TLSSocket } from "node:tls";
+import { createSecureContext, SecureContext, TLSSocket } from "node:tls";
 import type { IncomingHttpHeaders } from "node:http";
 import type { ConnectionFacts } from "./refusal";
 
@@ -41,6 +41,24 @@ export class HttpsRequestError extends Error {
   }
 }
 
+/**
+ * The TLS context of a trust (and identity), built once and kept while both objects live: a device's
+ * TLS configuration is fixed, so every connection of a device reuses its context instead of parsing
+ * the CA, certificate and key again (the largest CPU cost of a fleet after the handshakes
+ * themselves). Contexts never resume sessions on their own (Node keeps no client session cache), so
+ * every connection is still a full handshake, as towards an ALB.
+ */
+const contexts = new WeakMap<TlsTrust, { anonymous?: SecureContext; byIdentity: WeakMap<ClientIdentityPem, SecureContext> }>();
+
+export function secureContextOf(trust: TlsTrust, identity?: ClientIdentityPem): SecureContext {
+  let entry = contexts.get(trust);
+  if (!entry) contexts.set(trust, (entry = { byIdentity: new WeakMap() }));
+  if (!identity) return (entry.anonymous ??= createSecureContext({ ca: trust.caPem }));
+  let context = entry.byIdentity.get(identity);
+  if (!context) entry.byIdentity.set(identity, (context = createSecureContext({ ca: trust.caPem, cert: identity.certChainPem, key: identity.keyPem })));
+  return context;
+}
+
 /** One HTTPS request on a fresh connection. Rejects with HttpsRequestError. */
 export function httpsRequest(
   url: string,
@@ -50,20 +68,20 @@ export function httpsRequest(
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const facts = { tlsEstablished: false, tlsProtocol: undefined as string | undefined, clientCertSent: init.identity !== undefined, answered: false };
+    // tls.connect honours `secureContext`; @types/node leaves it out of https.RequestOptions.
+    const options: https.RequestOptions & { secureContext: SecureContext } = {
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: u.port || 443,
+      path: u.pathname + u.search,
+      method: init.method ?? "GET",
+      headers: { ...(init.body !== undefined ? { "content-length": String(Buffer.byteLength(init.body)) } : {}), ...init.headers },
+      secureContext: secureContextOf(init.trust, init.identity),
+      servername: init.trust.serverName ?? u.hostname,
+      agent: false,
+      timeout: init.timeoutMs ?? 15_000,
+    };
     const req = https.request(
-      {
-        host: u.hostname.replace(/^\[|\]$/g, ""),
-        port: u.port || 443,
-        path: u.pathname + u.search,
-        method: init.method ?? "GET",
-        headers: { ...(init.body !== undefined ? { "content-length": String(Buffer.byteLength(init.body)) } : {}), ...init.headers },
-        ca: init.trust.caPem,
-        servername: init.trust.serverName ?? u.hostname,
-        cert: init.identity?.certChainPem,
-        key: init.identity?.keyPem,
-        agent: false,
-        timeout: init.timeoutMs ?? 15_000,
-      },
+      options,
       (res) => {
         facts.answered = true;
         const chunks: Buffer[] = [];

@@ -82,6 +82,18 @@ function extensionsFor(req: CertificateRequest, subjectKey: forge.pki.PublicKey,
   return ext;
 }
 
+/** Issuer certificates parsed once: a CA issues many certificates (a UMS onboarding a fleet). */
+const issuers = new Map<string, forge.pki.Certificate>();
+function parsedIssuer(pem: string): forge.pki.Certificate {
+  let cert = issuers.get(pem);
+  if (!cert) {
+    cert = forge.pki.certificateFromPem(pem);
+    if (issuers.size >= 64) issuers.clear();
+    issuers.set(pem, cert);
+  }
+  return cert;
+}
+
 /** Builds and natively signs one certificate; returns its PEM. */
 export function issueCertificate(req: CertificateRequest): string {
   const cert = forge.pki.createCertificate();
@@ -95,7 +107,7 @@ export function issueCertificate(req: CertificateRequest): string {
   cert.setSubject(subject);
   let issuerKey: forge.pki.PublicKey = subjectKey;
   if (req.issuer.certificatePem) {
-    const issuerCert = forge.pki.certificateFromPem(req.issuer.certificatePem);
+    const issuerCert = parsedIssuer(req.issuer.certificatePem);
     cert.setIssuer(issuerCert.subject.attributes);
     issuerKey = issuerCert.publicKey;
   } else {

@@ -1,3 +1,4 @@
+import { createPublicKey, verify as cryptoVerify, KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { signCertificationRequest } from "./native-sign";
 import type { DistinguishedName } from "./certificates";
@@ -34,15 +35,38 @@ export function parseCsr(pem: string): ParsedCsr {
   } catch (e) {
     throw new CsrError(`csr does not parse: ${(e as Error).message}`);
   }
+  const key = csr.publicKey as forge.pki.rsa.PublicKey;
+  let publicKey: KeyObject | undefined;
   let valid = false;
   try {
-    valid = csr.verify();
+    publicKey = createPublicKey({ key: Buffer.from(forge.asn1.toDer(forge.pki.publicKeyToAsn1(key)).getBytes(), "binary"), format: "der", type: "spki" });
+    valid = verifyNatively(csr, publicKey) ?? csr.verify();
   } catch {
     valid = false;
   }
-  if (!valid) throw new CsrError("csr signature does not verify against its own public key");
+  if (!valid || !publicKey) throw new CsrError("csr signature does not verify against its own public key");
   const cn = csr.subject.getField("CN");
   if (!cn || typeof cn.value !== "string" || cn.value.length === 0) throw new CsrError("csr subject has no CN");
-  const key = csr.publicKey as forge.pki.rsa.PublicKey;
-  return { commonName: cn.value, publicKeyPem: forge.pki.publicKeyToPem(key), keyBits: key.n.bitLength() };
+  return { commonName: cn.value, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyBits: publicKey.asymmetricKeyDetails?.modulusLength ?? key.n.bitLength() };
+}
+
+/** PKCS#1 v1.5 signature algorithms checked with Node's crypto (forge's own check is JavaScript big-number arithmetic, several ms a CSR). */
+const NATIVE_HASH: Readonly<Record<string, string>> = {
+  [forge.pki.oids.sha1WithRSAEncryption]: "sha1",
+  [forge.pki.oids.sha256WithRSAEncryption]: "sha256",
+  [forge.pki.oids.sha384WithRSAEncryption]: "sha384",
+  [forge.pki.oids.sha512WithRSAEncryption]: "sha512",
+};
+
+/**
+ * The same check as forge's `csr.verify()` — the signature over the DER of the
+ * certificationRequestInfo, against the CSR's own key — done natively; undefined for an algorithm
+ * left to forge (e.g. RSASSA-PSS).
+ */
+function verifyNatively(csr: forge.pki.CertificateSigningRequest, publicKey: KeyObject): boolean | undefined {
+  const c = csr as forge.pki.CertificateSigningRequest & { certificationRequestInfo?: forge.asn1.Asn1; signatureOid: string; signature: string };
+  const hash = NATIVE_HASH[c.signatureOid];
+  if (!hash || !c.certificationRequestInfo) return undefined;
+  const info = Buffer.from(forge.asn1.toDer(c.certificationRequestInfo).getBytes(), "binary");
+  return cryptoVerify(hash, info, publicKey, Buffer.from(c.signature, "binary"));
 }

@@ -9,16 +9,23 @@ import { X509Certificate } from "node:crypto";
 /** Largest header value the decoders accept (a 4-certificate RSA-4096 chain is ~12 KB encoded). */
 export const MAX_FORWARDED_CERT_BYTES = 32 * 1024;
 
-const KEEP = /[A-Za-z0-9\-_.!~*'()+=/]/;
+/** Characters left as they are; every other character is percent-encoded (its UTF-8 bytes). */
+const ESCAPED = /[^A-Za-z0-9\-_.!~*'()+=/]/gu;
 
-/** Encodes PEM text as an AWS ALB puts it into X-Amzn-Mtls-Clientcert(-Leaf). */
-export function encodeUrlAws(pem: string): string {
+function percentEncode(ch: string): string {
   let out = "";
-  for (const ch of pem) {
-    if (KEEP.test(ch)) out += ch;
-    else for (const byte of Buffer.from(ch, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
+  for (const byte of Buffer.from(ch, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   return out;
+}
+
+/**
+ * Encodes PEM text as an AWS ALB puts it into X-Amzn-Mtls-Clientcert(-Leaf). One `replace`, so the
+ * result is one flat string: built a character at a time it was a chain of ~1,300 concatenations
+ * that V8 keeps as such (~40 KiB for one certificate), and the ALB emulator keeps the header for
+ * the life of every connection.
+ */
+export function encodeUrlAws(pem: string): string {
+  return pem.replace(ESCAPED, percentEncode);
 }
 
 export class ForwardedCertError extends Error {

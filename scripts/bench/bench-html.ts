@@ -1,0 +1,122 @@
+import { barChart, BarGroup, escapeXml } from "../../simulator/report/svg-chart";
+import { passes, Figure } from "./report";
+
+/**
+ * reports/bench/bench.html: one self-contained page (inline CSS and SVG, no script, no external
+ * resource) in the style of the simulation report (simulator/report/html-report.ts): the targets
+ * and whether each was met, then one section per benchmark with its charts and its figures.
+ */
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d232a;max-width:1400px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-size:15px;margin:18px 0 6px}
+.meta{color:#5b6670;margin-bottom:16px}
+.summary span{display:inline-block;padding:2px 10px;border-radius:10px;margin-right:8px;font-weight:600}
+.pass{background:#e3f4e6;color:#1e6b2f}.fail{background:#fde4e2;color:#a1261b}.skipped{background:#fff4d6;color:#7a5a00}.na{background:#f5f7f8;color:#8a949c}
+.charts{display:flex;flex-wrap:wrap;gap:16px}
+svg.chart{background:#fff;border:1px solid #d5dade;border-radius:4px}
+svg .grid{stroke:#e3e7ea}svg .tick{font-size:11px;fill:#5b6670}svg .chart-title{font-size:13px;font-weight:600;fill:#1d232a}
+table.figures{border-collapse:collapse;margin:6px 0}
+table.figures td,table.figures th{border:1px solid #d5dade;padding:4px 8px;text-align:right;vertical-align:top}
+table.figures th{background:#f5f7f8}
+table.figures td:first-child,table.figures th:first-child{text-align:left}
+td.verdict{font-weight:600}
+caption{text-align:left;color:#5b6670;padding:2px 0}
+p.note{color:#37474f;max-width:1000px}
+`;
+
+/** One target and its verdict, for the summary at the top. */
+export interface TargetRow {
+  readonly name: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly verdict: "met" | "MISSED" | "not measured" | "n/a (quick run)";
+  readonly note?: string;
+}
+
+export interface Chart {
+  readonly title: string;
+  readonly unit: string;
+  readonly series: readonly string[];
+  readonly groups: readonly BarGroup[];
+}
+
+export interface Section {
+  readonly id: string;
+  readonly title: string;
+  /** Paragraphs of plain text (escaped). */
+  readonly notes?: readonly string[];
+  readonly charts?: readonly Chart[];
+  /** Tables: a caption, a header and rows of plain text. */
+  readonly tables?: ReadonlyArray<{ readonly caption?: string; readonly header: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> }>;
+  /** The section's figures as reportFigures printed them. */
+  readonly figures?: readonly Figure[];
+}
+
+export interface BenchPage {
+  readonly generatedAt: string;
+  readonly machine: string;
+  readonly quick: boolean;
+  readonly targets: readonly TargetRow[];
+  readonly sections: readonly Section[];
+}
+
+const verdictClass = (v: TargetRow["verdict"]) => (v === "met" ? "pass" : v === "MISSED" ? "fail" : v === "not measured" ? "skipped" : "na");
+
+function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, caption?: string): string {
+  return (
+    `<table class="figures">${caption ? `<caption>${escapeXml(caption)}</caption>` : ""}<thead><tr>${header.map((h) => `<th>${escapeXml(h)}</th>`).join("")}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`
+  );
+}
+
+export function formatValue(f: Figure): string {
+  return `${Number.isInteger(f.value) ? f.value : Number.isFinite(f.value) ? f.value.toFixed(2) : "—"} ${f.unit}`;
+}
+
+function figuresTable(figures: readonly Figure[]): string {
+  const rows = figures.map((f) => {
+    const target = f.max !== undefined ? `<= ${f.max} ${f.unit}` : f.min !== undefined ? `>= ${f.min} ${f.unit}` : "";
+    const verdict = f.max === undefined && f.min === undefined ? "" : passes(f) ? "ok" : "MISSED";
+    return `<tr><td>${escapeXml(f.name)}</td><td>${escapeXml(formatValue(f))}</td><td>${escapeXml(target)}</td><td class="verdict ${verdict === "ok" ? "pass" : verdict ? "fail" : ""}">${verdict}</td></tr>`;
+  });
+  return `<table class="figures"><thead><tr><th>figure</th><th>measured</th><th>target</th><th></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+export function renderBenchHtml(page: BenchPage): string {
+  const met = page.targets.filter((t) => t.verdict === "met").length;
+  const missed = page.targets.filter((t) => t.verdict === "MISSED").length;
+  const unmeasured = page.targets.filter((t) => t.verdict === "not measured").length;
+  const targets =
+    `<table class="figures"><thead><tr><th>target</th><th>measured</th><th>target</th><th>verdict</th><th>note</th></tr></thead><tbody>` +
+    page.targets
+      .map(
+        (t) =>
+          `<tr><td>${escapeXml(t.name)}</td><td>${escapeXml(t.measured)}</td><td>${escapeXml(t.target)}</td><td class="verdict ${verdictClass(t.verdict)}" data-verdict="${escapeXml(t.verdict)}">${escapeXml(t.verdict)}</td><td>${escapeXml(t.note ?? "")}</td></tr>`,
+      )
+      .join("") +
+    `</tbody></table>`;
+  const sections = page.sections
+    .map(
+      (s) =>
+        `<section id="${escapeXml(s.id)}"><h2>${escapeXml(s.title)}</h2>` +
+        (s.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join("") +
+        (s.charts && s.charts.length > 0 ? `<div class="charts">${s.charts.map((c) => barChart({ ...c, width: Math.max(720, Math.min(900, 120 + c.groups.length * 110)) })).join("")}</div>` : "") +
+        (s.tables ?? []).map((t) => table(t.header, t.rows, t.caption)).join("") +
+        (s.figures && s.figures.length > 0 ? `<h3>Figures</h3>${figuresTable(s.figures)}` : "") +
+        `</section>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>ums-edge benchmarks</title><style>${CSS}</style></head>
+<body>
+<h1>ums-edge benchmarks${page.quick ? " (quick run)" : ""}</h1>
+<div class="meta">generated ${escapeXml(page.generatedAt)} &middot; ${escapeXml(page.machine)}</div>
+<div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span></div>
+<h2>Targets</h2>
+${targets}
+${sections}
+</body></html>
+`;
+}
