@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import { Command } from "commander";
 import { BAD_DEVICE_KINDS, LabDeviceKind } from "../pki";
 import { isUserError, UserError } from "../protocol/user-error";
+import { integerFlag, entryAction, runEntry } from "../protocol/process-entry";
 import { DeviceFleet, DeviceFleetOptions, DeviceIdentityInput, StartedDeviceFleet } from "./device-fleet";
 import type { DeviceEvent } from "./fake-device";
 
@@ -40,12 +41,6 @@ interface FleetProcessFlags {
 
 const LAB_KINDS: readonly string[] = ["good", ...BAD_DEVICE_KINDS];
 
-function integer(flag: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag}: '${text}' is not an integer from ${min} to ${max}`);
-  return n;
-}
 
 function identities(flags: FleetProcessFlags): DeviceIdentityInput[] {
   const out: DeviceIdentityInput[] = [];
@@ -123,20 +118,20 @@ export async function runDeviceFleetProcess(flags: FleetProcessFlags): Promise<v
     enrollmentUrl: flags.enrollmentUrl,
     serverName: flags.serverName,
     trustedCaFile: flags.caFile,
-    count: integer("--count", flags.count, 0),
+    count: integerFlag("--count", flags.count, 0),
     enrollmentKeys: keys(flags),
     identities: identities(flags),
-    keyPoolSize: integer("--key-pool-size", flags.keyPoolSize, 1),
+    keyPoolSize: integerFlag("--key-pool-size", flags.keyPoolSize, 1),
     firmware: flags.firmware,
-    unitBase: integer("--unit-base", flags.unitBase, 0, 0xffffff),
-    bootMs: integer("--boot-ms", flags.bootMs, 0),
+    unitBase: integerFlag("--unit-base", flags.unitBase, 0, 0xffffff),
+    bootMs: integerFlag("--boot-ms", flags.bootMs, 0),
     backoff:
       flags.backoffInitialMs || flags.backoffMaxMs
-        ? { initialMs: integer("--backoff-initial-ms", flags.backoffInitialMs, 1), maxMs: integer("--backoff-max-ms", flags.backoffMaxMs, 1) }
+        ? { initialMs: integerFlag("--backoff-initial-ms", flags.backoffInitialMs, 1), maxMs: integerFlag("--backoff-max-ms", flags.backoffMaxMs, 1) }
         : undefined,
-    maxAttempts: integer("--max-attempts", flags.maxAttempts, 1),
-    startConcurrency: integer("--start-concurrency", flags.startConcurrency, 1),
-    handshakeTimeoutMs: integer("--handshake-timeout-ms", flags.handshakeTimeoutMs, 100),
+    maxAttempts: integerFlag("--max-attempts", flags.maxAttempts, 1),
+    startConcurrency: integerFlag("--start-concurrency", flags.startConcurrency, 1),
+    handshakeTimeoutMs: integerFlag("--handshake-timeout-ms", flags.handshakeTimeoutMs, 100),
     onEvent,
   });
   const started = fleet;
@@ -196,19 +191,7 @@ export function deviceFleetCommand(name = "device-fleet", label = name): Command
     .option("--app <app@version>", "each device downloads this app once online and checks its digest")
     .option("--events <all|summary>", "one line per device event, or summaries only", "all")
     .option("--exit-when-settled", "print the stats and exit once every device has settled", false)
-    .action(async (flags: FleetProcessFlags) => {
-      try {
-        await runDeviceFleetProcess(flags);
-        process.exitCode = 0;
-      } catch (e) {
-        process.stderr.write(isUserError(e) ? `${label}: ${e.message}\n` : `${label}: internal error: ${(e as Error).stack ?? e}\n`);
-        process.exitCode = isUserError(e) ? e.exitCode : 1;
-      }
-    });
+    .action(entryAction<FleetProcessFlags>(label, runDeviceFleetProcess));
 }
 
-if (require.main === module) {
-  deviceFleetCommand()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .parseAsync(process.argv);
-}
+if (require.main === module) runEntry(deviceFleetCommand());

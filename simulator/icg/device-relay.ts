@@ -7,7 +7,7 @@ import { closeReason } from "../protocol/icg-tunnel";
 import type { StructuredLogger } from "../protocol/structured-log";
 import { identifyDevice } from "./device-identity";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "./http-io";
+import { remoteOf } from "../protocol/http-io";
 import { NO_UMS, UmsTunnelHub } from "./ums-tunnel";
 
 /**

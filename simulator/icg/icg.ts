@@ -9,12 +9,12 @@ import { DEFAULT_APP_CONFIG, ICG_READER, describeForwarding, loadAppConfig, AppC
 import { ICG_STATUS_REASON_HEADER, IcgStatus, IcgStatusBody } from "../protocol/icg-tunnel";
 import { StructuredLogger, LogEntry } from "../protocol/structured-log";
 import { UserError } from "../protocol/user-error";
-import { createIcgTlsServer, IcgTlsServer } from "./tls-server";
+import { createHttpsListener, HttpsListener } from "../protocol/https-listener";
 import { UmsTunnelHub } from "./ums-tunnel";
 import { DeviceRelay } from "./device-relay";
 import { onboardingRelay } from "./onboarding-relay";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "./http-io";
+import { sendJson } from "../protocol/http-io";
 
 /**
  * The IGEL Cloud Gateway, as the connection-options document describes it: devices and the UMS
@@ -189,9 +189,10 @@ export class Icg {
     };
 
     const caPem = (deviceCaPem = "") => umsCaPem + deviceCaPem;
-    let tls: IcgTlsServer;
+    let tls: HttpsListener;
     try {
-      tls = createIcgTlsServer({ privateKeyPem: cert.keyPem, certificateChainPem: cert.chainPem, caPem: caPem() }, o.maxHeaderBytes ?? 64 * 1024, log, onRequest);
+      // CA names start as the UMS web root and gain the device CA once a UMS has registered (trust()).
+      tls = createHttpsListener({ privateKeyPem: cert.keyPem, certificateChainPem: cert.chainPem, caPem: caPem(), maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "icg", onRequest });
     } catch (e) {
       throw new UserError(`ICG: the certificate or key cannot be used for TLS: ${(e as Error).message}`);
     }
@@ -236,7 +237,7 @@ interface StartedParts {
   readonly log: StructuredLogger;
   readonly hub: UmsTunnelHub;
   readonly relay: DeviceRelay;
-  readonly tls: IcgTlsServer;
+  readonly tls: HttpsListener;
   readonly markStopping: () => void;
 }
 

@@ -7,7 +7,8 @@
  */
 import { Command } from "commander";
 import { Icg } from "./icg";
-import { isUserError, UserError } from "../protocol/user-error";
+import { UserError } from "../protocol/user-error";
+import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../protocol/process-entry";
 
 interface IcgProcessFlags {
   pki: string;
@@ -22,12 +23,6 @@ interface IcgProcessFlags {
   quiet: boolean;
 }
 
-function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag}: '${text}' is not an integer from ${min} to ${max}`);
-  return n;
-}
 
 /** Starts the ICG and resolves once it has stopped after a signal. */
 export async function runIcgProcess(flags: IcgProcessFlags): Promise<void> {
@@ -36,23 +31,14 @@ export async function runIcgProcess(flags: IcgProcessFlags): Promise<void> {
     pki: flags.pki,
     appConfigFile: flags.appConfig,
     host: flags.host,
-    port: integer("--port", flags.port, 0, 65535),
+    port: integerFlag("--port", flags.port, 0, 65535),
     certificate: flags.certChain && flags.certKey ? { chainFile: flags.certChain, keyFile: flags.certKey } : undefined,
     umsTrustedCaFile: flags.umsCaFile,
-    relayTimeoutMs: integer("--relay-timeout-ms", flags.relayTimeoutMs, 10, 3_600_000),
-    tunnelPingMs: integer("--tunnel-ping-ms", flags.tunnelPingMs, 10, 3_600_000),
+    relayTimeoutMs: integerFlag("--relay-timeout-ms", flags.relayTimeoutMs, 10, 3_600_000),
+    tunnelPingMs: integerFlag("--tunnel-ping-ms", flags.tunnelPingMs, 10, 3_600_000),
     logSink: flags.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
   }).start();
-  process.stdout.write(JSON.stringify({ event: "ready", component: "icg", pid: process.pid, ...started.endpoints }) + "\n");
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      started.stop().then(resolve, resolve);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  await serveUntilSignal({ event: "ready", component: "icg", pid: process.pid, ...started.endpoints }, () => started.stop());
 }
 
 /** The command-line definition, shared by this entry and `ums-edge icg`; `label` prefixes error messages. */
@@ -69,19 +55,7 @@ export function icgCommand(name = "icg", label = name): Command {
     .option("--relay-timeout-ms <n>", "how long a relayed request, session open or UMS registration may take (default 15000)")
     .option("--tunnel-ping-ms <n>", "ping interval on the UMS tunnel (default 10000)")
     .option("--quiet", "no log lines on stderr", false)
-    .action(async (flags: IcgProcessFlags) => {
-      try {
-        await runIcgProcess(flags);
-        process.exitCode = 0;
-      } catch (e) {
-        process.stderr.write(isUserError(e) ? `${label}: ${e.message}\n` : `${label}: internal error: ${(e as Error).stack ?? e}\n`);
-        process.exitCode = isUserError(e) ? e.exitCode : 1;
-      }
-    });
+    .action(entryAction<IcgProcessFlags>(label, runIcgProcess));
 }
 
-if (require.main === module) {
-  icgCommand()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .parseAsync(process.argv);
-}
+if (require.main === module) runEntry(icgCommand());

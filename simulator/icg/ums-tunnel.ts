@@ -22,7 +22,7 @@ import {
 import type { StructuredLogger } from "../protocol/structured-log";
 import { admitUms } from "./ums-admission";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "./http-io";
+import { remoteOf } from "../protocol/http-io";
 
 /**
  * The ICG's end of the UMS tunnel: admits one UMS (a newer one replaces the older), learns the

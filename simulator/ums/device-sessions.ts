@@ -7,7 +7,7 @@ import type { DeviceRegistry, DeviceRecord } from "./device-registry";
 import type { CommandQueue, CommandRecord } from "./command-queue";
 import type { IdentityResolver } from "./identity";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "./http-io";
+import { remoteOf } from "../protocol/http-io";
 
 /**
  * The management WebSocket (`/device-connector/v1/ws`): identity is checked before the upgrade

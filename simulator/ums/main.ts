@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
 import { MockUms, DEFAULT_ADMIN } from "./mock-ums";
-import { isUserError, UserError } from "../protocol/user-error";
+import { UserError } from "../protocol/user-error";
+import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../protocol/process-entry";
 
 interface UmsProcessFlags {
   pki: string;
@@ -30,12 +31,6 @@ interface UmsProcessFlags {
   icgCaFile?: string;
 }
 
-function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag}: '${text}' is not an integer from ${min} to ${max}`);
-  return n;
-}
 
 function readKeysFile(file: string): string[] {
   try {
@@ -56,27 +51,18 @@ export async function runMockUmsProcess(flags: UmsProcessFlags): Promise<void> {
     pki: flags.pki,
     appConfigFile: flags.appConfig,
     host: flags.host,
-    port: integer("--port", flags.port, 0, 65535),
+    port: integerFlag("--port", flags.port, 0, 65535),
     enrollmentKeys: [...flags.enrollmentKey, ...(flags.enrollmentKeysFile ? readKeysFile(flags.enrollmentKeysFile) : [])],
-    heartbeatMs: integer("--heartbeat-ms", flags.heartbeatMs, 10, 3_600_000),
-    helloTimeoutMs: integer("--hello-timeout-ms", flags.helloTimeoutMs, 10, 3_600_000),
+    heartbeatMs: integerFlag("--heartbeat-ms", flags.heartbeatMs, 10, 3_600_000),
+    helloTimeoutMs: integerFlag("--hello-timeout-ms", flags.helloTimeoutMs, 10, 3_600_000),
     clusterAddress: flags.clusterAddress,
     admin: { username: flags.adminUser, password: flags.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD ?? DEFAULT_ADMIN.password },
-    appSizeBytes: integer("--app-size", flags.appSize, 1, 512 * 1024 * 1024),
+    appSizeBytes: integerFlag("--app-size", flags.appSize, 1, 512 * 1024 * 1024),
     checkRevocation: flags.crl,
     logSink: flags.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
     icg: flags.icg ? { url: flags.icg, serverName: flags.icgServerName, trustedCaFile: flags.icgCaFile } : undefined,
   }).start();
-  process.stdout.write(JSON.stringify({ event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser: flags.adminUser }) + "\n");
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      started.stop().then(resolve, resolve);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  await serveUntilSignal({ event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser: flags.adminUser }, () => started.stop());
 }
 
 /** The command-line definition, shared by this entry and `ums-edge ums`; `label` prefixes error messages. */
@@ -100,19 +86,7 @@ export function mockUmsCommand(name = "mock-ums", label = name): Command {
     .option("--icg <url>", "icg topology: connect out to this ICG (https://host:port) and serve the devices it relays")
     .option("--icg-server-name <name>", "name the ICG certificate must carry (default icg.<fqdn>)")
     .option("--icg-ca-file <file>", "CA the ICG certificate must chain to (default: the lab web root CA)")
-    .action(async (flags: UmsProcessFlags) => {
-      try {
-        await runMockUmsProcess(flags);
-        process.exitCode = 0;
-      } catch (e) {
-        process.stderr.write(isUserError(e) ? `${label}: ${e.message}\n` : `${label}: internal error: ${(e as Error).stack ?? e}\n`);
-        process.exitCode = isUserError(e) ? e.exitCode : 1;
-      }
-    });
+    .action(entryAction<UmsProcessFlags>(label, runMockUmsProcess));
 }
 
-if (require.main === module) {
-  mockUmsCommand()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .parseAsync(process.argv);
-}
+if (require.main === module) runEntry(mockUmsCommand());

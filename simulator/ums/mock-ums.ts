@@ -20,8 +20,8 @@ import { registerImiRoutes } from "./imi-api";
 import { registerAppProxy } from "./app-proxy";
 import { registerWebApp } from "./web-app";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "./http-io";
-import { createUmsTlsServer, UmsTlsServer } from "./tls-server";
+import { sendJson } from "../protocol/http-io";
+import { createHttpsListener, HttpsListener } from "../protocol/https-listener";
 import { IcgConnector, IcgLinkOptions } from "./icg-connector";
 
 /**
@@ -191,7 +191,8 @@ export class MockUms {
       });
     };
 
-    const material = { privateKeyPem: read(pki.web.privateKey), certificateChainPem: read(pki.web.entireChain), deviceCaPem: clientCaChainPem };
+    // The web certificate as the IGEL guide exports it; the device CA chain named in the certificate request.
+    const material = { privateKeyPem: read(pki.web.privateKey), certificateChainPem: read(pki.web.entireChain), caPem: clientCaChainPem };
     // --- icg topology: the tunnel comes up (or a wrong ICG setting fails the start) before any listener opens.
     const icg = o.icg
       ? new IcgConnector(o.icg, {
@@ -205,7 +206,7 @@ export class MockUms {
       : undefined;
     await icg?.start();
     // --- end icg
-    const tls = createUmsTlsServer(material, o.maxHeaderBytes ?? 64 * 1024, log, onRequest);
+    const tls = createHttpsListener({ ...material, maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "ums", onRequest });
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
       const path = (req.url ?? "").split("?")[0];
@@ -247,7 +248,7 @@ interface StartedParts {
   readonly registry: DeviceRegistry;
   readonly commands: CommandQueue;
   readonly sessions: DeviceSessions;
-  readonly tls: UmsTlsServer;
+  readonly tls: HttpsListener;
   readonly icg?: IcgConnector;
 }
 

@@ -1,52 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Refusal } from "../protocol/onboarding";
 import type { StructuredLogger } from "./logger";
-import { remoteOf, sendJson } from "./http-io";
+import * as shared from "../protocol/refusal-responses";
 
-/**
- * Every refusal of the mock UMS goes through here, so each one names its rule twice: in the
- * response body (the `Refusal` shape, `by: "ums"`) and in one structured log line.
- */
+/** The mock UMS's refusals: the shared shape, always `by: "ums"`. */
 
-export interface RefusalSpec {
-  readonly status: number;
-  /** Short machine-readable code, e.g. `enrollment-key-used`. */
-  readonly error: string;
-  /** A sentence: which rule refused and why. Never holds key material. */
-  readonly reason: string;
-  /** The device, when known. */
-  readonly unitId?: string;
-  readonly headers?: Record<string, string>;
-}
+export type RefusalSpec = Omit<shared.RefusalSpec, "by">;
 
 export function refusalBody(spec: RefusalSpec): Refusal {
-  return { error: spec.error, reason: spec.reason, by: "ums" };
-}
-
-function logRefusal(log: StructuredLogger, req: IncomingMessage, spec: RefusalSpec): void {
-  const path = (req.url ?? "").split("?")[0];
-  log.warn("refused", { status: spec.status, error: spec.error, reason: spec.reason, method: req.method, path, ...remoteOf(req), unitId: spec.unitId });
+  return shared.refusalBody({ ...spec, by: "ums" });
 }
 
 export function refuse(log: StructuredLogger, req: IncomingMessage, res: ServerResponse, spec: RefusalSpec): void {
-  logRefusal(log, req, spec);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, spec.status, refusalBody(spec), spec.headers);
+  shared.refuse(log, req, res, { ...spec, by: "ums" });
 }
 
-/** Refuses a WebSocket upgrade with a plain HTTP answer on the raw socket, then closes it. */
 export function refuseUpgrade(log: StructuredLogger, req: IncomingMessage, socket: Duplex, spec: RefusalSpec): void {
-  logRefusal(log, req, spec);
-  const body = JSON.stringify(refusalBody(spec));
-  const extra = Object.entries(spec.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  if (!socket.writable) return void socket.destroy();
-  socket.end(
-    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? "Refused"}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra}\r\n${body}`,
-  );
+  shared.refuseUpgrade(log, req, socket, { ...spec, by: "ums" });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** The few HTTP chores the ICG's routes share: bounded body reads, JSON answers, the peer's address. */
+/** Reading request bodies and writing JSON answers: the HTTP chores every route of the UMS and the ICG shares. */
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -14,7 +14,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      return reject(new BodyTooLargeError(limit));
+      reject(new BodyTooLargeError(limit));
+      return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -23,7 +24,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.removeAllListeners("data");
         req.resume();
-        return reject(new BodyTooLargeError(limit));
+        reject(new BodyTooLargeError(limit));
+        return;
       }
       chunks.push(chunk);
     });
@@ -32,13 +34,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
   res.end(text);
 }
 
-/** `ip:port` of the TCP peer (behind an ALB: the ALB's address; X-Forwarded-For names the device). */
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
+  res.end(html);
+}
+
+/** `ip:port` of the TCP peer, plus the X-Forwarded-For chain when a proxy in front added one. */
 export function remoteOf(req: IncomingMessage): { readonly remote: string; readonly forwardedFor?: string } {
   const s = req.socket;
   const xff = req.headers["x-forwarded-for"];
