@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
 import type { ClientCertForwarding } from "../protocol/app-config";
+import { closeAndWait } from "../protocol/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES } from "../protocol/messages";
 import { closeReason } from "../protocol/icg-tunnel";
 import type { StructuredLogger } from "../protocol/structured-log";
@@ -86,22 +87,7 @@ export class DeviceRelay {
 
   /** Closes every device socket (going away) and waits briefly for the close handshakes. */
   async stop(reason: string): Promise<void> {
-    await Promise.all(
-      [...this.sockets].map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              ws.terminate();
-              resolve();
-            }, 1000);
-            ws.once("close", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            closeDevice(ws, CLOSE.goingAway, reason);
-          }),
-      ),
-    );
+    await Promise.all([...this.sockets].map((ws) => closeAndWait(ws, () => closeDevice(ws, CLOSE.goingAway, reason))));
     this.wss.close();
   }
 }

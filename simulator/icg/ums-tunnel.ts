@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
 import { ChainVerifier, TrustStoreError, certificatesFromPem, commonName } from "../pki";
+import { closeAndWait } from "../protocol/ws-close";
 import { CLOSE, MessageError } from "../protocol/messages";
 import {
   CLOSE_UMS_GONE,
@@ -308,21 +309,7 @@ export class UmsTunnelHub extends EventEmitter {
   /** Closes the tunnel (going away) and waits briefly for the close handshake. */
   async stop(): Promise<void> {
     await Promise.all(
-      [...this.all].map(
-        (t) =>
-          new Promise<void>((resolve) => {
-            if (t.ws.readyState === WebSocket.CLOSED) return resolve();
-            const timer = setTimeout(() => {
-              t.ws.terminate();
-              resolve();
-            }, 1000);
-            t.ws.once("close", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            t.close(CLOSE.goingAway, "the ICG is stopping");
-          }),
-      ),
+      [...this.all].map((t) => closeAndWait(t.ws, () => t.close(CLOSE.goingAway, "the ICG is stopping"))),
     );
     this.wss.close();
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
+import { closeAndWait } from "../protocol/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES, MessageError, parseDeviceMessage, DeviceMessage, ServerMessage, HelloMessage } from "../protocol/messages";
 import type { StructuredLogger } from "./logger";
 import type { DeviceRegistry, DeviceRecord } from "./device-registry";
@@ -236,22 +237,7 @@ export class DeviceSessions {
 
   /** Closes every session (going away) and waits briefly for the close handshakes. */
   async stop(): Promise<void> {
-    const closing = [...this.all].map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (s.socket.readyState === WebSocket.CLOSED) return resolve();
-          const timer = setTimeout(() => {
-            s.socket.terminate();
-            resolve();
-          }, 1000);
-          s.socket.once("close", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          s.close(CLOSE.goingAway, "the UMS is stopping");
-        }),
-    );
-    await Promise.all(closing);
+    await Promise.all([...this.all].map((s) => closeAndWait(s.socket as WebSocket, () => s.close(CLOSE.goingAway, "the UMS is stopping"))));
     this.wss.close();
   }
 }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebSocket, RawData, ClientOptions } from "ws";
 import { certificatesFromPem, LabPki } from "../pki";
+import { closeAndWait } from "../protocol/ws-close";
 import { CLOSE, MessageError } from "../protocol/messages";
 import { ROUTES } from "../protocol/routes";
 import { UserError } from "../protocol/user-error";
@@ -149,15 +150,7 @@ export class IcgConnector {
     clearInterval(this.pingTimer);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000);
-      ws.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
+    await closeAndWait(ws, () => {
       if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.goingAway, "the UMS is stopping");
       else ws.terminate();
     });
