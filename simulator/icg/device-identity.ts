@@ -1,8 +1,7 @@
-import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { ChainVerifier, commonName } from "../pki";
+import type { ChainVerifier } from "../pki";
 import type { ClientCertForwarding } from "../protocol/app-config";
-import { readClientChain, IdentitySource } from "../protocol/client-cert-source";
+import { readClientChain, verifyDeviceChain, VerifiedDevice, ClientChainRefusal } from "../protocol/client-cert-source";
 
 /**
  * The ICG's own check of a device certificate (design section 2: untrusted, expired or revoked →
@@ -11,38 +10,9 @@ import { readClientChain, IdentitySource } from "../protocol/client-cert-source"
  * checks the UMS makes (chain, validity, revocation), so the two never disagree about a device.
  */
 
-export type DeviceIdentity =
-  | {
-      readonly ok: true;
-      readonly source: IdentitySource;
-      readonly unitId: string;
-      /** As presented or forwarded, leaf first: what the ICG passes on for the UMS to verify again. */
-      readonly chain: readonly X509Certificate[];
-    }
-  | {
-      readonly ok: false;
-      readonly status: 400 | 401 | 431;
-      readonly error: string;
-      readonly reason: string;
-      /** The CN of a certificate that was read but refused (for logs; not an identity). */
-      readonly claimedUnitId?: string;
-    };
+export type DeviceIdentity = VerifiedDevice | ClientChainRefusal;
 
 export function identifyDevice(req: IncomingMessage, forwarding: ClientCertForwarding, deviceTrust: ChainVerifier): DeviceIdentity {
   const read = readClientChain(req, forwarding, "ICG");
-  if (!read.ok) return read;
-  const leaf = read.chain[0];
-  const verdict = deviceTrust.verify(read.chain);
-  if (!verdict.ok) {
-    return {
-      ok: false,
-      status: 401,
-      error: `certificate-${verdict.reason}`,
-      reason: `${read.what} refused by the ICG (${verdict.reason}): ${verdict.detail}`,
-      claimedUnitId: commonName(leaf),
-    };
-  }
-  const unitId = commonName(leaf);
-  if (!unitId) return { ok: false, status: 401, error: "certificate-no-unit-id", reason: `${read.what} has no CN, so it names no device` };
-  return { ok: true, source: read.source, unitId, chain: read.chain };
+  return read.ok ? verifyDeviceChain(read.chain, read.source, read.what, deviceTrust, "the ICG") : read;
 }

@@ -2,13 +2,15 @@ import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket, DetailedPeerCertificate } from "node:tls";
 import { decodeForwardedCert, ForwardedCertError } from "./forwarded-cert";
+import type { ChainVerifier } from "../pki/chain-verify";
+import { commonName } from "../pki/dn";
 import type { ClientCertForwarding } from "./app-config";
 
 /**
  * Where a request's client certificate is read from: exactly one source, chosen by
  * application.yml — the configured forwarded header when client-cert forwarding is enabled, the
- * TLS peer certificate when it is not, never both. Reading only; each component verifies the
- * chain against its own trust (the UMS its device CA, the ICG the device CA it learnt from the UMS).
+ * TLS peer certificate when it is not, never both. Each component verifies the chain against its
+ * own trust (the UMS its device CA, the ICG the device CA it learnt from the UMS) with the same rules.
  * Shared by the mock UMS and the ICG, which read certificates the same way; `reader` names the
  * component in refusal reasons.
  */
@@ -32,6 +34,38 @@ export type ChainReading =
       readonly error: string;
       readonly reason: string;
     };
+
+/** A refused client certificate, whether it could not be read or did not verify. */
+export type ClientChainRefusal = Extract<ChainReading, { ok: false }> & {
+  /** The CN of a certificate that was read but refused (for logs; not an identity). */
+  readonly claimedUnitId?: string;
+};
+
+export interface VerifiedDevice {
+  readonly ok: true;
+  readonly source: IdentitySource;
+  /** The certificate's CN: the device's unit id. */
+  readonly unitId: string;
+  /** As presented or forwarded, leaf first. */
+  readonly chain: readonly X509Certificate[];
+  /** The verified path, leaf to trust anchor. */
+  readonly path: readonly X509Certificate[];
+}
+
+/**
+ * The device checks the UMS and the ICG both make: the chain verifies against `verifier` (chain,
+ * validity, revocation) and its leaf names a device (CN). `refusedBy` goes into refusal reasons.
+ */
+export function verifyDeviceChain(chain: readonly X509Certificate[], source: IdentitySource, what: string, verifier: ChainVerifier, refusedBy?: string): VerifiedDevice | ClientChainRefusal {
+  const verdict = verifier.verify(chain);
+  if (!verdict.ok) {
+    const refused = refusedBy ? `refused by ${refusedBy}` : "refused";
+    return { ok: false, source, status: 401, error: `certificate-${verdict.reason}`, reason: `${what} ${refused} (${verdict.reason}): ${verdict.detail}`, claimedUnitId: chain[0] && commonName(chain[0]) };
+  }
+  const unitId = commonName(chain[0]);
+  if (!unitId) return { ok: false, source, status: 401, error: "certificate-no-unit-id", reason: `${what} has no CN, so it names no device` };
+  return { ok: true, source, unitId, chain, path: verdict.path };
+}
 
 /** Header names a request carried that look like forwarded certificates (for explaining refusals). */
 function certificateHeaders(req: IncomingMessage): string[] {

@@ -1,7 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { ChainVerifier, commonName } from "../pki";
-import { readClientChain, IdentitySource } from "../protocol/client-cert-source";
+import type { ChainVerifier } from "../pki";
+import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../protocol/client-cert-source";
 import type { ClientCertForwarding } from "./app-config";
 
 /**
@@ -26,18 +26,7 @@ export type IdentityResult =
       /** The verified path, leaf to trust anchor. */
       readonly path: readonly X509Certificate[];
     }
-  | {
-      readonly ok: false;
-      readonly source: IdentitySource;
-      /** 401: no or unacceptable certificate; 400: an unreadable header; 431: an oversized header. */
-      readonly status: 400 | 401 | 431;
-      /** Short machine-readable code, e.g. `certificate-expired`. */
-      readonly error: string;
-      /** A sentence saying which rule refused and why. */
-      readonly reason: string;
-      /** The CN of a certificate that was read but refused (for logs; not an identity). */
-      readonly claimedUnitId?: string;
-    };
+  | ClientChainRefusal;
 
 export class IdentityResolver {
   constructor(
@@ -56,12 +45,7 @@ export class IdentityResolver {
 
   /** Verifies a chain read elsewhere (a device relayed by an ICG, which passes the chain it verified). */
   verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): IdentityResult {
-    const verdict = this.verifier.verify(chain);
-    if (!verdict.ok) {
-      return { ok: false, source, status: 401, error: `certificate-${verdict.reason}`, reason: `${what} refused (${verdict.reason}): ${verdict.detail}`, claimedUnitId: chain[0] && commonName(chain[0]) };
-    }
-    const unitId = commonName(chain[0]);
-    if (!unitId) return { ok: false, source, status: 401, error: "certificate-no-unit-id", reason: `${what} has no CN, so it names no device` };
-    return { ok: true, source, unitId, leaf: chain[0], path: verdict.path };
+    const v = verifyDeviceChain(chain, source, what, this.verifier);
+    return v.ok ? { ok: true, source, unitId: v.unitId, leaf: v.chain[0], path: v.path } : v;
   }
 }
