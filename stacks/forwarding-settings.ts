@@ -1,7 +1,6 @@
 import { stringify } from "yaml";
 import type { StackSpec } from "./config/load-config";
 import { defaultForwardedHeader } from "./config/variants";
-import { MTLS_HEADER_DISPLAY } from "../simulator/protocol/aws-headers";
 
 /** The `igel.client-cert-forwarding` block of the UMS (or ICG) application.yml, as an object. */
 export interface ClientCertForwarding {
@@ -26,5 +25,3 @@ export function forwardingFor(spec: StackSpec): ClientCertForwarding {
 export function applicationYmlFor(spec: StackSpec): string {
   return stringify({ igel: { "client-cert-forwarding": forwardingFor(spec) } });
 }
-
-export { MTLS_HEADER_DISPLAY };

@@ -88,7 +88,3 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
   writePublicFile(appConfigs["no-url-aws-passthrough"], forwardingYml("X-Amzn-Mtls-Clientcert", false));
   return { dir: root, pki, configFile, synthDir, appConfigs, stackDir };
 }
-
-export function isStackVariant(v: string): v is StackVariant {
-  return (STACK_VARIANTS as readonly string[]).includes(v);
-}
