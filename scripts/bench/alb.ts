@@ -151,7 +151,7 @@ function medianResult(rounds: readonly FrontResult[]): FrontResult {
 }
 
 async function main(): Promise<void> {
-  if (!NGINX) throw new Error("nginx is not installed: run scripts/ensure-nginx.sh (Debian: apt-get install -y nginx-light)");
+  if (!NGINX) throw new Error("nginx is not installed: run scripts/ensure-system-tools.sh (Debian: apt-get install -y nginx-light)");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-bench-alb-"));
   process.on("exit", () => {
     stopAll();

@@ -10,7 +10,7 @@
 # Usage: bash scripts/containers/build-images.sh
 #   env DOCKER   the docker client command (default: docker; e.g. "docker -H unix:///path/docker.sock")
 #   env UMS_EDGE_IMAGE_TAG   the tag (default: dev; the container modules read the same variable)
-# Needs dist/ (npm run build) and, for the proxy image, /usr/sbin/nginx (scripts/ensure-nginx.sh).
+# Needs dist/ (npm run build) and, for the proxy image, /usr/sbin/nginx (scripts/ensure-system-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -142,7 +142,7 @@ step "build (dist/)"
 timed "npm run build" npm run --silent build
 
 if [ "$MODE" != none ]; then
-  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || timed "install nginx" bash scripts/ensure-nginx.sh
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || timed "install nginx" bash scripts/ensure-system-tools.sh
   step "images (docker import, no registry)"
   if [ "$MODE" = private ]; then
     timed "build images" env DOCKER="$DOCKER_BIN -H unix://$WORK/docker.sock" bash scripts/containers/build-images.sh

@@ -107,7 +107,7 @@ export function stageNode(root: string): void {
 }
 
 export function stageNginx(root: string, nginxBinary = "/usr/sbin/nginx"): void {
-  if (!fs.existsSync(nginxBinary)) throw new Error(`${nginxBinary} is missing: install Debian's nginx-light (bash scripts/ensure-nginx.sh)`);
+  if (!fs.existsSync(nginxBinary)) throw new Error(`${nginxBinary} is missing: install Debian's nginx-light (bash scripts/ensure-system-tools.sh)`);
   baseFiles(root);
   copyBinaryWithLibraries(root, nginxBinary, "/usr/sbin/nginx");
   for (const dir of ["/usr/lib/nginx/modules"]) {

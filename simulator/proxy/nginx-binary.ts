@@ -15,7 +15,7 @@ function executable(file: string): boolean {
 }
 
 export const NGINX_FIX =
-  "run scripts/ensure-nginx.sh (as root it installs it with 'apt-get install -y nginx-light'), or install nginx yourself, or set the proxy's 'nginxBinary' option to its path";
+  "run scripts/ensure-system-tools.sh (as root it installs it with 'apt-get install -y nginx-light'), or install nginx yourself, or set the proxy's 'nginxBinary' option to its path";
 
 /**
  * The nginx executable: `binary` itself when it names a path, else the first `binary` on PATH or in

@@ -25,6 +25,7 @@ svg.chart{background:#fff;border:1px solid #d5dade;border-radius:4px}
 svg .grid{stroke:#e3e7ea}svg .tick{font-size:11px;fill:#5b6670}svg .chart-title{font-size:13px;font-weight:600;fill:#1d232a}
 table.latency{border-collapse:collapse}table.latency td,table.latency th{border:1px solid #d5dade;padding:4px 8px;text-align:right}
 ul.assumptions li{margin-bottom:6px}
+.not-proved{background:#fff4d6;border:1px solid #e8d595;border-radius:4px;padding:8px 12px;margin:12px 0}.not-proved ul{margin:4px 0 0}
 `;
 
 function evidenceList(cell: CellResult): string {
@@ -82,6 +83,7 @@ export function renderHtmlReport(report: SimulationReport): string {
 <h1>ums-edge simulation report</h1>
 <div class="meta">generated ${escapeXml(report.generatedAt)} by ums-edge ${escapeXml(report.version)} &middot; runtime: ${escapeXml(report.runtime)} &middot; ${report.devicesPerTopology} devices per topology</div>
 <div class="summary"><span class="pass">${s.pass} as expected</span><span class="fail">${s.fail} mismatches</span><span class="skipped">${s.skipped} skipped</span><span class="na">${s.notApplicable} not applicable</span></div>
+${report.notProved.length ? `<div class="not-proved"><strong>Not proved on this runtime:</strong><ul>${report.notProved.map((n) => `<li>${escapeXml(n)}</li>`).join("")}</ul></div>` : ""}
 <h2>Outcomes: expected behaviour per topology</h2>
 ${outcomeTable(report)}
 <h2>Latency per topology</h2>

@@ -77,6 +77,8 @@ export interface SimulationReport {
   readonly generatedAt: string;
   /** Where components ran: loopback processes, network namespaces, or containers. */
   readonly runtime: string;
+  /** What the runtime that ran could not prove (empty: everything in the table was proved). */
+  readonly notProved: readonly string[];
   readonly devicesPerTopology: number;
   readonly topologies: readonly TopologyResult[];
   readonly scenarios: readonly ScenarioInfo[];

@@ -25,5 +25,6 @@ export function renderOutcomeTable(report: SimulationReport): string {
   const s = report.summary;
   for (const c of report.cells.filter((c) => c.verdict === "skipped")) text += `\nSKIPPED ${c.topology} / ${c.scenario}: ${c.note ?? ""}\n`;
   text += `\n${s.pass} as expected, ${s.fail} mismatches, ${s.skipped} skipped, ${s.notApplicable} not applicable (runtime: ${report.runtime})\n`;
+  for (const n of report.notProved) text += `not proved on this runtime: ${n}\n`;
   return text;
 }

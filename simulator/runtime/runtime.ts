@@ -3,7 +3,7 @@ import type { Spawner } from "./component-process";
 import { hostSpawner } from "./component-process";
 import type { StartedNetnsLab, TcpProbeResult } from "./netns/netns-lab";
 import { NetnsLab } from "./netns/netns-lab";
-import { netnsAvailability } from "./netns/preflight";
+import { netnsAvailability, NETNS_FIX } from "./netns/preflight";
 import { cleanupStale } from "./netns/cleanup";
 import { DEFAULT_NETNS_PREFIX } from "./netns/names";
 import { UserError } from "../protocol/user-error";
@@ -18,6 +18,8 @@ export interface Runtime {
   readonly name: "loopback" | "netns";
   /** One line for the report: which runtime ran, and how. */
   describe(): string;
+  /** What this runtime cannot prove (shown in the report beside the runtime); empty when it proves everything. */
+  readonly notProved: readonly string[];
   /** The address components on `side` listen on and are reached at. */
   address(side: NetworkSide): string;
   /** Starts processes on `side`. */
@@ -39,8 +41,12 @@ export interface Runtime {
 export class LoopbackRuntime implements Runtime {
   readonly name = "loopback";
   readonly isolated = false;
+  readonly notProved = ["that a device cannot reach the UMS past the front (the bypass row is skipped): every component shares 127.0.0.1, so no security group is enforced"];
+  /** @param fallbackReason why the namespace runtime was not used, when `auto` fell back to this one */
+  constructor(readonly fallbackReason?: string) {}
   describe(): string {
-    return "loopback: every component its own process on 127.0.0.1 (no network isolation; run as root on Linux for the netns runtime)";
+    const why = this.fallbackReason ? `network namespaces unavailable: ${this.fallbackReason}` : "chosen with --runtime loopback";
+    return `loopback: every component its own process on 127.0.0.1, no network isolation (${why})`;
   }
   address(): string {
     return "127.0.0.1";
@@ -65,6 +71,7 @@ export class LoopbackRuntime implements Runtime {
 export class NetnsRuntime implements Runtime {
   readonly name = "netns";
   readonly isolated = true;
+  readonly notProved: readonly string[] = [];
   private readonly relays = new Map<NetworkSide, Promise<AdminRelay>>();
   constructor(readonly lab: StartedNetnsLab) {}
   describe(): string {
@@ -109,9 +116,9 @@ export async function chooseRuntime(choice: RuntimeChoice, note: (m: string) => 
   if (choice === "loopback") return new LoopbackRuntime();
   const availability = netnsAvailability();
   if (!availability.ok) {
-    if (choice === "netns") throw new UserError(`--runtime netns: ${availability.reason}\n  fix: run as root on Linux with iproute2 and nftables, or use --runtime loopback`);
-    note(`runtime: loopback (network namespaces unavailable: ${availability.reason})`);
-    return new LoopbackRuntime();
+    if (choice === "netns") throw new UserError(`--runtime netns: ${availability.reason}\n  fix: ${NETNS_FIX}, or use --runtime loopback`);
+    note(`runtime: loopback, because network namespaces are unavailable (${availability.reason}); the bypass row is skipped`);
+    return new LoopbackRuntime(availability.reason);
   }
   await cleanupStale(DEFAULT_NETNS_PREFIX);
   // This process joins the lab as a device network, so the simulation's flows act as devices.

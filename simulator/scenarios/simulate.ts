@@ -82,6 +82,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     version: version(),
     generatedAt: new Date().toISOString(),
     runtime: runtime.describe(),
+    notProved: runtime.notProved,
     devicesPerTopology: o.devices,
     topologies,
     scenarios: SCENARIOS.map((s) => ({ id: s.id, title: s.title })),

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { chromium } from "playwright-core";
 
-/** Debian's Chromium, if installed (scripts/ensure-chromium.sh). */
+/** Debian's Chromium, if installed (scripts/ensure-system-tools.sh). */
 export function chromiumPath(): string | undefined {
   return ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
 }

@@ -6,6 +6,6 @@ export function nginxUnavailableReason(): string | undefined {
     resolveNginxBinary();
     return undefined;
   } catch {
-    return "nginx is not installed, run scripts/ensure-nginx.sh";
+    return "nginx is not installed, run scripts/ensure-system-tools.sh";
   }
 }

@@ -264,7 +264,7 @@ describe("NginxReverseProxy bad input", () => {
     const dir = path.join(os.tmpdir(), `ums-edge-proxy-missing-${process.pid}`);
     const start = new NginxReverseProxy({ ...base, dir, nginxBinary: "/nonexistent/sbin/nginx" }).start();
     await expect(start).rejects.toThrow(UserError);
-    await expect(start).rejects.toThrow(/nginx not found: '\/nonexistent\/sbin\/nginx'.*\n.*run scripts\/ensure-nginx\.sh.*apt-get install -y nginx-light/);
+    await expect(start).rejects.toThrow(/nginx not found: '\/nonexistent\/sbin\/nginx'.*\n.*run scripts\/ensure-system-tools\.sh.*apt-get install -y nginx-light/);
     expect(fs.existsSync(dir)).toBe(false);
   });
 

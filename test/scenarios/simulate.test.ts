@@ -73,7 +73,7 @@ test("report.json holds the report; report.html is one self-contained file", () 
 
 const chromium = chromiumPath();
 (chromium ? test : test.skip)(
-  chromium ? "report.html renders in headless Chromium: the table, both charts, the assumptions" : "report.html renders in headless Chromium (skipped: Chromium is not installed; scripts/ensure-chromium.sh installs it)",
+  chromium ? "report.html renders in headless Chromium: the table, both charts, the assumptions" : "report.html renders in headless Chromium (skipped: Chromium is not installed; scripts/ensure-system-tools.sh installs it)",
   async () => {
     const page = await renderInChromium(chromium!, result.files.html, path.join(reportDir, "report.png"));
     expect(page.rows).toBe(SCENARIOS.length);

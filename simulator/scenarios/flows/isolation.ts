@@ -8,7 +8,7 @@ export const bypassFrontFlow: Flow = async (ctx) => {
     return {
       outcome: { kind: "n/a" },
       evidence: { detail: `the ${runtime.name} runtime does not isolate networks` },
-      skipped: "not checkable on the loopback runtime: run as root on Linux (network namespaces) to prove it",
+      skipped: `not provable on the ${runtime.name} runtime (${runtime.describe()}); run as root on Linux with iproute2 and nftables to prove it`,
     };
   }
   const evidence = { detail: `TCP connect from the internet side to the UMS at ${ums.host}:${ums.port}: ${result}` };
