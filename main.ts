@@ -3,9 +3,11 @@
  * config file; without it the example config (all five stacks) is used.
  */
 import { runCdktfApp } from "./stacks/cdktf-app";
-import { isUserError } from "./simulator/protocol/user-error";
+import { labPkiCertificates } from "./simulator/pki/lab-pki";
+import { isUserError } from "./core/errors";
 
-runCdktfApp().catch((e) => {
+// A config naming a lab PKI gets one created on first use, as `ums-edge synth` does.
+runCdktfApp(process.env, { labPki: labPkiCertificates }).catch((e) => {
   process.stderr.write(`${isUserError(e) ? e.message : (e as Error).stack}\n`);
   process.exit(isUserError(e) ? e.exitCode : 1);
 });

@@ -1,4 +1,4 @@
-import { isUserError } from "../simulator/protocol/user-error";
+import { isUserError } from "../core/errors";
 
 /**
  * Wraps a command's action: a UserError prints its message alone and exits with its code (2);

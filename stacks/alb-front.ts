@@ -2,11 +2,10 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Lb, LbListener, LbListenerRule, LbTargetGroup, LbTargetGroupAttachment, SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule } from "./aws";
 import type { StackSpec } from "./config/load-config";
-import { ALLOWED_PATH_PATTERNS, HEALTH_CHECK_PATH } from "../simulator/protocol/routes";
+import { ALLOWED_PATH_PATTERNS, HEALTH_CHECK_PATH } from "../core/igel";
+import { MTLS_PORT, TLS_PORT } from "../core/stack-variants";
 import { BACKEND_PORT } from "./backend-instance";
 
-export const MTLS_PORT = 8443;
-export const TLS_PORT = 443;
 
 export interface AlbFrontProps {
   /** Prefix of resource names (ALB and target group names are limited to 32 characters). */

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DataAwsAmi, Eip, Instance, SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule } from "./aws";
-import type { Backend } from "./config/variants";
+import { DEVICE_PORT } from "../core/igel";
+import type { Backend } from "../core/igel";
 
 /** AMI searches per backend: the IGEL guide runs the UMS on Windows Server 2022; the ICG runs on Linux. */
 export const AMI_SEARCH: Readonly<Record<Backend, { readonly owners: string[]; readonly namePattern: string; readonly description: string }>> = {
@@ -8,7 +9,7 @@ export const AMI_SEARCH: Readonly<Record<Backend, { readonly owners: string[]; r
   icg: { owners: ["099720109477"], namePattern: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*", description: "Ubuntu 24.04 LTS (latest)" },
 };
 
-export const BACKEND_PORT = 8443;
+export const BACKEND_PORT = DEVICE_PORT;
 
 export interface BackendInstanceProps {
   /** Prefix of resource names. */

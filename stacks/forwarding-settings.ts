@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { StackSpec } from "./config/load-config";
-import { defaultForwardedHeader } from "./config/variants";
+import { STACK_VARIANT } from "../core/stack-variants";
+import { MTLS_HEADER_DISPLAY } from "../core/aws-headers";
 
 /** The `igel.client-cert-forwarding` block of the UMS (or ICG) application.yml, as an object. */
 export interface ClientCertForwarding {
@@ -13,7 +14,7 @@ export interface ClientCertForwarding {
 export function forwardedHeaderOf(spec: StackSpec): string | undefined {
   if (!spec.mtlsMode) return undefined;
   const renamed = spec.mtlsMode === "verify" ? spec.headerNames.leaf : spec.headerNames.clientcert;
-  return renamed ?? defaultForwardedHeader(spec.mtlsMode);
+  return renamed ?? MTLS_HEADER_DISPLAY[STACK_VARIANT[spec.variant].forwardedHeader!];
 }
 
 export function forwardingFor(spec: StackSpec): ClientCertForwarding {

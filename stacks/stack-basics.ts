@@ -1,21 +1,13 @@
 import type { Construct } from "constructs";
 import { AwsProvider } from "./aws";
+import { STACK_VARIANT } from "../core/stack-variants";
 import type { EdgeConfig, StackSpec } from "./config/load-config";
 import type { BackendInstanceProps } from "./backend-instance";
 
 /** What every stack shares: the provider, resource names, the backend instance's settings. */
 
-/** Short codes keep resource names inside AWS's 32-character limits. */
-export const VARIANT_CODE: Readonly<Record<string, string>> = {
-  "ums-alb-verify": "uv",
-  "ums-alb-passthrough": "up",
-  "icg-alb-verify": "iv",
-  "icg-alb-passthrough": "ip",
-  "ums-direct": "ud",
-};
-
 export function namePrefixOf(config: EdgeConfig, spec: StackSpec): string {
-  return `${config.project}-${VARIANT_CODE[spec.variant]}`;
+  return `${config.project}-${STACK_VARIANT[spec.variant].code}`;
 }
 
 export function addProvider(stack: Construct, config: EdgeConfig, spec: StackSpec): void {

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { AssetType, Fn, TerraformAsset } from "cdktf";
 import { AcmCertificate } from "./aws";
-import { pemBlocks } from "../simulator/pki/pem";
+import { pemBlocks } from "../core/pem";
 
 export interface WebCertificateFiles {
   /** Unencrypted PEM private key (`private_key.pem` in the IGEL guide). */

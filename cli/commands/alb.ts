@@ -5,7 +5,7 @@ import { untilSignal } from "../signals";
 import { AlbEmulator, formatEvent, parseHostPort, validateAlbEmulatorOptions } from "../../simulator/alb";
 import type { AlbEmulatorOptions } from "../../simulator/alb";
 import { readStack } from "../../simulator/terraform/read-stack";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { s3TrustStoreLoaderFromFlags, S3TrustStoreFlags } from "../../simulator/alb/s3-trust-store";
 
 interface AlbFlags extends S3TrustStoreFlags {

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { runDoctor, failed } from "../../simulator/doctor/doctor";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { textTable } from "../../simulator/report/text-table";
 
 function readPem(file: string | undefined, option: string): string | undefined {

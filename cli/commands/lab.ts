@@ -6,7 +6,7 @@ import { prepareLab } from "../../simulator/runtime/lab";
 import { chooseRuntime, RuntimeChoice } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
 import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 
 export function registerLab(program: Command): void {
   const lab = program.command("lab").description("a topology left running for real clients (curl, openssl, a browser, a real device)");

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { initLabPki, DEFAULT_FQDN } from "../../simulator/pki/lab-pki";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 
 const FQDN = /^(?=.{4,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i;
 

@@ -4,7 +4,7 @@ import { runAction } from "../run-action";
 import { simulate } from "../../simulator/scenarios/simulate";
 import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
 import { renderOutcomeTable } from "../../simulator/report/outcome-table";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import type { RuntimeChoice } from "../../simulator/runtime/runtime";
 
 function topologiesOf(value: string): TopologyName[] {

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
-import { EXAMPLE_CONFIG } from "../../stacks/project-root";
+import { EXAMPLE_CONFIG } from "../../core/project-root";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 export function registerSynth(program: Command): void {
   program
@@ -13,7 +14,7 @@ export function registerSynth(program: Command): void {
     .option("--out <dir>", "output directory", "cdktf.out")
     .action(
       runAction(async (opts: { config?: string; out: string }) => {
-        const config = await loadConfig(opts.config ?? path.relative(process.cwd(), EXAMPLE_CONFIG));
+        const config = await loadConfig(opts.config ?? path.relative(process.cwd(), EXAMPLE_CONFIG), { labPki: labPkiCertificates });
         const result = synthesize(config, path.resolve(opts.out));
         for (const [name, dir] of Object.entries(result.stacks)) {
           process.stdout.write(`${name.padEnd(20)} ${path.relative(process.cwd(), path.join(dir, "cdk.tf.json"))}\n`);

@@ -29,6 +29,7 @@ import { frontConfig, upstreamConfig, NginxFiles } from "./nginx-configs";
 import { startProcess, stopProcess, stopAll, treeCpuSeconds, Started } from "./processes";
 import type { GenConfig, GenResult } from "./tls-load";
 import { reportFigures, Figure } from "./report";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -66,7 +67,7 @@ async function synthesizeStack(dir: string, pkiDir: string): Promise<string> {
       stacks: [{ variant: "ums-alb-verify" }],
     }),
   );
-  return synthesize(await loadConfig(file), path.join(dir, "cdktf.out")).stacks["ums-alb-verify"];
+  return synthesize(await loadConfig(file, { labPki: labPkiCertificates }), path.join(dir, "cdktf.out")).stacks["ums-alb-verify"];
 }
 
 interface Load {

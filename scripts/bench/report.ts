@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { textTable } from "../../simulator/report/text-table";
 
 /** A benchmark figure with its target, for the table and the JSON file. */

@@ -21,7 +21,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { TOPOLOGIES } from "../../simulator/runtime/topologies/topology";
 import { textTable } from "../../simulator/report/text-table";
 import { reportFigures, passes, Figure } from "./report";

@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 async function main(): Promise<void> {
-  const config = await loadConfig(process.argv[2]);
+  const config = await loadConfig(process.argv[2], { labPki: labPkiCertificates });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-bench-synth-"));
   const result = synthesize(config, out);
   const wallMs = performance.now();

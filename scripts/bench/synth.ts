@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { EXAMPLE_CONFIG } from "../../stacks/project-root";
+import { EXAMPLE_CONFIG } from "../../core/project-root";
 import { reportFigures } from "./report";
 
 const RUNS = 5;

@@ -1,7 +1,7 @@
 import cluster, { Worker } from "node:cluster";
 import * as net from "node:net";
 import * as path from "node:path";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 import type { AlbEvent } from "./events";
 import type { RuntimeSettings } from "./alb-runtime";
 import type { TargetAddress, TargetState } from "./target-pool";

@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { isUserError } from "../protocol/user-error";
+import { isUserError } from "../../core/errors";
 import { readStack } from "../terraform/read-stack";
 import { startInProcess, Serving } from "./alb-emulator";
 import { FromWorker, ToWorker, WorkerConfig, WORKER_ENV } from "./cluster-primary";

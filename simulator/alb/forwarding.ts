@@ -1,4 +1,4 @@
-import { FORWARDED_HEADERS, MTLS_HEADER_PREFIX } from "../protocol/aws-headers";
+import { FORWARDED_HEADERS, MTLS_HEADER_PREFIX } from "../../core/aws-headers";
 import { newTraceId, selfTraceSegment } from "./aws-ids";
 import type { RequestHead, ResponseHead } from "./http-head";
 

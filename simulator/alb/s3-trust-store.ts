@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 import type { StackModel } from "../terraform/stack-model";
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { KeyPairPem } from "../pki";
 import { CLOSE, CommandMessage, DeviceMessage } from "../protocol/messages";
-import { Backoff, BackoffOptions } from "./backoff";
+import { Backoff, BackoffOptions } from "../common/backoff";
 import { ClientIdentityPem, TlsTrust } from "./tls-trust";
 import { DeviceRefusal, describeRefusal } from "./refusal";
 import { onboard } from "./onboarding-client";

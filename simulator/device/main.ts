@@ -9,8 +9,8 @@
 import * as fs from "node:fs";
 import { Command } from "commander";
 import { BAD_DEVICE_KINDS, LabDeviceKind } from "../pki";
-import { isUserError, UserError } from "../protocol/user-error";
-import { integerFlag, entryAction, runEntry } from "../protocol/process-entry";
+import { isUserError, UserError } from "../../core/errors";
+import { integerFlag, entryAction, runEntry } from "../common/process-entry";
 import { DeviceFleet, DeviceFleetOptions, DeviceIdentityInput, StartedDeviceFleet } from "./device-fleet";
 import type { DeviceEvent } from "./fake-device";
 

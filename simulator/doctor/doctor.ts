@@ -1,7 +1,8 @@
 import { tryTls, TlsTarget } from "./tls-probe";
 import { probeCertificateRequest } from "./openssl-probe";
 import { httpGet, tryWebSocket, HttpAnswer } from "./http-probe";
-import { ALLOWED_PATH_PREFIXES, ROUTES } from "../protocol/routes";
+import { ROUTES } from "../protocol/routes";
+import { ALLOWED_PATH_PREFIXES } from "../../core/igel";
 
 /**
  * `ums-edge doctor URL`: probes a live UMS/ICG front (an ALB, a reverse proxy, or the server itself)

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ChainVerifier } from "../pki";
-import type { ClientCertForwarding } from "../protocol/app-config";
-import { readClientChain, verifyDeviceChain, VerifiedDevice, ClientChainRefusal } from "../protocol/client-cert-source";
+import type { ClientCertForwarding } from "../../core/ums-app-config";
+import { readClientChain, verifyDeviceChain, VerifiedDevice, ClientChainRefusal } from "../common/client-cert-source";
 
 /**
  * The ICG's own check of a device certificate (design section 2: untrusted, expired or revoked →

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
-import type { ClientCertForwarding } from "../protocol/app-config";
-import { closeAndWait } from "../protocol/ws-close";
+import type { ClientCertForwarding } from "../../core/ums-app-config";
+import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES } from "../protocol/messages";
 import { closeReason } from "../protocol/icg-tunnel";
-import type { StructuredLogger } from "../protocol/structured-log";
+import type { StructuredLogger } from "../common/structured-log";
 import { identifyDevice } from "./device-identity";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "../protocol/http-io";
+import { remoteOf } from "../common/http-io";
 import { NO_UMS, UmsTunnelHub } from "./ums-tunnel";
 
 /**

@@ -5,16 +5,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChainVerifier, LabPki, TrustStoreError, commonName, loadLabPki } from "../pki";
 import { ROUTES } from "../protocol/routes";
 import { UPDATE_PROXY_UNAVAILABLE } from "../protocol/app-proxy";
-import { DEFAULT_APP_CONFIG, ICG_READER, describeForwarding, loadAppConfig, AppConfig, ClientCertForwarding } from "../protocol/app-config";
+import { DEFAULT_APP_CONFIG, ICG_READER, describeForwarding, loadAppConfig, AppConfig, ClientCertForwarding } from "../../core/ums-app-config";
 import { ICG_STATUS_REASON_HEADER, IcgStatus, IcgStatusBody } from "../protocol/icg-tunnel";
-import { StructuredLogger, LogEntry } from "../protocol/structured-log";
-import { UserError } from "../protocol/user-error";
-import { createHttpsListener, HttpsListener } from "../protocol/https-listener";
+import { StructuredLogger, LogEntry } from "../common/structured-log";
+import { UserError } from "../../core/errors";
+import { createHttpsListener, HttpsListener } from "../common/https-listener";
 import { UmsTunnelHub } from "./ums-tunnel";
 import { DeviceRelay } from "./device-relay";
 import { onboardingRelay } from "./onboarding-relay";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "../protocol/http-io";
+import { sendJson } from "../common/http-io";
 
 /**
  * The IGEL Cloud Gateway, as the connection-options document describes it: devices and the UMS

@@ -7,8 +7,8 @@
  */
 import { Command } from "commander";
 import { Icg } from "./icg";
-import { UserError } from "../protocol/user-error";
-import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../protocol/process-entry";
+import { UserError } from "../../core/errors";
+import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../common/process-entry";
 
 interface IcgProcessFlags {
   pki: string;

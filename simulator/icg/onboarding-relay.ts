@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_ONBOARD_BODY_BYTES } from "../protocol/onboarding";
-import type { StructuredLogger } from "../protocol/structured-log";
-import { BodyTooLargeError, readBody, remoteOf } from "../protocol/http-io";
+import type { StructuredLogger } from "../common/structured-log";
+import { BodyTooLargeError, readBody, remoteOf } from "../common/http-io";
 import { refuse } from "./refusals";
 import { NO_UMS, TunnelTimeout, UmsTunnelHub } from "./ums-tunnel";
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Refusal } from "../protocol/onboarding";
-import type { StructuredLogger } from "../protocol/structured-log";
-import * as shared from "../protocol/refusal-responses";
+import type { StructuredLogger } from "../common/structured-log";
+import * as shared from "../common/refusal-responses";
 
 /**
  * The ICG's refusals: the shared shape with `by: "icg"`. A refusal the UMS made behind the tunnel

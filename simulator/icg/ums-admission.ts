@@ -2,7 +2,7 @@ import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { ChainVerifier, commonName, describe } from "../pki";
-import { peerChain } from "../protocol/client-cert-source";
+import { peerChain } from "../common/client-cert-source";
 
 /**
  * May this connection become the UMS tunnel? The UMS authenticates with its client certificate in

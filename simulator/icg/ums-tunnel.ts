@@ -3,8 +3,9 @@ import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
-import { ChainVerifier, TrustStoreError, certificatesFromPem, commonName } from "../pki";
-import { closeAndWait } from "../protocol/ws-close";
+import { ChainVerifier, TrustStoreError, commonName } from "../pki";
+import { certificatesFromPem } from "../../core/pem";
+import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MessageError } from "../protocol/messages";
 import {
   CLOSE_UMS_GONE,
@@ -20,10 +21,10 @@ import {
   SessionRefusedMessage,
   UmsToIcgMessage,
 } from "../protocol/icg-tunnel";
-import type { StructuredLogger } from "../protocol/structured-log";
+import type { StructuredLogger } from "../common/structured-log";
 import { admitUms } from "./ums-admission";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "../protocol/http-io";
+import { remoteOf } from "../common/http-io";
 
 /**
  * The ICG's end of the UMS tunnel: admits one UMS (a newer one replaces the older), learns the

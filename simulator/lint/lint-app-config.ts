@@ -4,9 +4,9 @@ import { parseDocument } from "yaml";
 import { parseAppConfig, UmsAppConfig } from "../ums/app-config";
 import { readStack, STACK_FILE } from "../terraform/read-stack";
 import type { ListenerModel } from "../terraform/stack-model";
-import { ProblemsError, UserError, formatProblem } from "../protocol/user-error";
-import { HEALTH_CHECK_PATH } from "../protocol/routes";
-import { MTLS_HEADERS, MTLS_HEADER_DISPLAY, MtlsHeaderKey } from "../protocol/aws-headers";
+import { ProblemsError, UserError, formatProblem } from "../../core/errors";
+import { HEALTH_CHECK_PATH } from "../../core/igel";
+import { MTLS_HEADERS, MTLS_HEADER_DISPLAY, MtlsHeaderKey } from "../../core/aws-headers";
 import type { Finding } from "../doctor/doctor";
 
 /**

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
-import { certificatesFromPem } from "./pem";
-import { parseCrls, normaliseSerial } from "./crl";
+import { certificatesFromPem } from "../../core/pem";
+import { parseCrls, normaliseSerial } from "../../core/crl-reader";
 import { x509Version } from "./certificates";
 import { commonName } from "./dn";
 

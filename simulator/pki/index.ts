@@ -1,5 +1,4 @@
 export * from "./files";
-export * from "./pem";
 export * from "./keys";
 export * from "./certificates";
 export * from "./csr";

@@ -5,7 +5,7 @@ import { generateRsaKeyPair, KeyPairPem } from "./keys";
 import { issueCertificate, randomSerialHex, DistinguishedName } from "./certificates";
 import { buildCrl } from "./crl";
 import { writePrivateFile, writePublicFile } from "./files";
-import { certificatesFromPem } from "./pem";
+import { certificatesFromPem } from "../../core/pem";
 
 /**
  * The lab PKI: what a UMS installation holds (device CA, web certificate, ICG certificate) plus
@@ -207,6 +207,12 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   };
   write(MANIFEST, JSON.stringify(relative, null, 2) + "\n");
   return loadLabPki(dir);
+}
+
+/** The files a config's `certificates.labPki` stands for (loadConfig's labPki provider): creates the PKI if missing. */
+export async function labPkiCertificates(dir: string, fqdn: string): Promise<{ clientCaChain: string; crl: string; web: { privateKey: string; headOnlyBody: string; entireChain: string } }> {
+  const pki = await initLabPki(dir, { fqdn });
+  return { clientCaChain: pki.clientCaChain, crl: pki.crl, web: { privateKey: pki.web.privateKey, headOnlyBody: pki.web.headOnlyBody, entireChain: pki.web.entireChain } };
 }
 
 /** Reads a PEM chain file into certificates, leaf first. */

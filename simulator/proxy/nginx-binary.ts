@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 
 /** Where distributions put nginx; root's PATH has /usr/sbin, a normal user's often does not. */
 const EXTRA_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/bin"];

@@ -1,5 +1,5 @@
-import { ALLOWED_PATH_PREFIXES } from "../protocol/routes";
-import { MTLS_HEADER_DISPLAY } from "../protocol/aws-headers";
+import { ALLOWED_PATH_PREFIXES } from "../../core/igel";
+import { MTLS_HEADER_DISPLAY } from "../../core/aws-headers";
 
 /** Everything the generated nginx.conf needs; paths absolute. */
 export interface NginxConfigParams {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import { certificatesFromPem } from "../pki/pem";
-import { parseCrls, normaliseSerial } from "../pki/crl";
-import { Problem } from "../protocol/user-error";
+import { certificatesFromPem } from "../../core/pem";
+import { parseCrls, normaliseSerial } from "../../core/crl-reader";
+import { Problem } from "../../core/errors";
 
 /*
  * Why the proxy does not use nginx's `ssl_crl`: nginx turns on OpenSSL's CRL_CHECK_ALL with it, so

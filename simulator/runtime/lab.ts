@@ -4,10 +4,11 @@ import { stringify } from "yaml";
 import { initLabPki, LabPki, DEFAULT_FQDN } from "../pki/lab-pki";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
-import { STACK_VARIANTS, StackVariant } from "../../stacks/config/schema";
+import { STACK_VARIANTS, StackVariant } from "../../core/stack-variants";
 import { writePublicFile } from "../pki/files";
 import { DEFAULT_SUBNETS } from "./netns/address-plan";
 import { HOST_LINK_SUBNET } from "./runtime";
+import { labPkiCertificates } from "../pki/lab-pki";
 
 /**
  * The lab directory a simulation works in: a lab PKI, a config naming it, the stacks synthesized
@@ -66,7 +67,7 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
   );
   const synthDir = path.join(root, "cdktf.out");
   fs.rmSync(synthDir, { recursive: true, force: true });
-  const result = synthesize(await loadConfig(configFile), synthDir);
+  const result = synthesize(await loadConfig(configFile, { labPki: labPkiCertificates }), synthDir);
   const stackDir = (variant: StackVariant) => result.stacks[variant];
 
   const appDir = path.join(root, "app-config");

@@ -6,7 +6,7 @@ import { NetnsLab } from "./netns/netns-lab";
 import { netnsAvailability, NETNS_FIX } from "./netns/preflight";
 import { cleanupStale } from "./netns/cleanup";
 import { DEFAULT_NETNS_PREFIX } from "./netns/names";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 import { ImiClient, ImiClientOptions } from "../ums/imi-client";
 import { AdminRelay, RelayedImiClient } from "./admin-channel";
 

@@ -10,8 +10,8 @@ import type { CellResult, SimulationReport, TopologyResult } from "../report/mod
 import { summaryOf } from "../report/model";
 import { renderHtmlReport } from "../report/html-report";
 import { Progress } from "../report/progress";
-import { UserError } from "../protocol/user-error";
-import { projectRoot } from "../../stacks/project-root";
+import { UserError } from "../../core/errors";
+import { projectRoot } from "../../core/project-root";
 
 export interface SimulateOptions {
   readonly topologies: readonly TopologyName[];

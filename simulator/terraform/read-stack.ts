@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { MTLS_HEADERS, MtlsHeaderKey } from "../protocol/aws-headers";
-import { ProblemsError, UserError } from "../protocol/user-error";
+import { MTLS_HEADERS, MtlsHeaderKey } from "../../core/aws-headers";
+import { ProblemsError, UserError } from "../../core/errors";
 import { StackReader, TfResource } from "./stack-reader";
 import type {
   ActionModel,

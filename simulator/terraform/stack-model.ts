@@ -1,4 +1,4 @@
-import type { MtlsHeaderKey } from "../protocol/aws-headers";
+import type { MtlsHeaderKey } from "../../core/aws-headers";
 
 /**
  * The typed model of one synthesized stack (`cdk.tf.json`): only what an ALB emulator needs, with

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Problem } from "../protocol/user-error";
+import { Problem } from "../../core/errors";
 import { parseExpression, addressOf } from "./expressions";
 
 /**

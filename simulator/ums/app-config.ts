@@ -3,5 +3,5 @@
  * (which reads the same `igel.client-cert-forwarding` block) shares it without importing the UMS;
  * this module keeps the names the UMS and its users import.
  */
-export { parseAppConfig, loadAppConfig, describeForwarding, DEFAULT_APP_CONFIG, UMS_READER, ICG_READER } from "../protocol/app-config";
-export type { AppConfig as UmsAppConfig, AppConfig, ClientCertForwarding, ForwardingEncoding, ConfigReader } from "../protocol/app-config";
+export { parseAppConfig, loadAppConfig, describeForwarding, DEFAULT_APP_CONFIG, UMS_READER, ICG_READER } from "../../core/ums-app-config";
+export type { AppConfig as UmsAppConfig, AppConfig, ClientCertForwarding, ForwardingEncoding, ConfigReader } from "../../core/ums-app-config";

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
-import { closeAndWait } from "../protocol/ws-close";
+import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES, MessageError, parseDeviceMessage, DeviceMessage, ServerMessage, HelloMessage } from "../protocol/messages";
 import type { StructuredLogger } from "./logger";
 import type { DeviceRegistry, DeviceRecord } from "./device-registry";
 import type { CommandQueue, CommandRecord } from "./command-queue";
 import type { IdentityResolver } from "./identity";
 import { refuseUpgrade } from "./refusals";
-import { remoteOf } from "../protocol/http-io";
+import { remoteOf } from "../common/http-io";
 
 /**
  * The management WebSocket (`/device-connector/v1/ws`): identity is checked before the upgrade

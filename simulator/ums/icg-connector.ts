@@ -1,11 +1,12 @@
 import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebSocket, RawData, ClientOptions } from "ws";
-import { certificatesFromPem, LabPki } from "../pki";
-import { closeAndWait } from "../protocol/ws-close";
+import { LabPki } from "../pki";
+import { certificatesFromPem } from "../../core/pem";
+import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MessageError } from "../protocol/messages";
 import { ROUTES } from "../protocol/routes";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 import {
   TUNNEL_MAX_BYTES,
   closeReason,

@@ -1,7 +1,7 @@
 import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { ChainVerifier } from "../pki";
-import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../protocol/client-cert-source";
+import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../common/client-cert-source";
 import type { ClientCertForwarding } from "./app-config";
 
 /**
@@ -13,8 +13,8 @@ import type { ClientCertForwarding } from "./app-config";
  * be accepted here, which is a finding the report shows.
  */
 
-export { peerChain } from "../protocol/client-cert-source";
-export type { IdentitySource } from "../protocol/client-cert-source";
+export { peerChain } from "../common/client-cert-source";
+export type { IdentitySource } from "../common/client-cert-source";
 
 export type IdentityResult =
   | {

@@ -6,7 +6,7 @@ import { DeviceRegistry, toImiThinClient, DeviceRecord } from "./device-registry
 import { CommandQueue, Settings, toImiCommandExec } from "./command-queue";
 import type { EnrollmentKeys } from "./enrollment-keys";
 import { AdminAuth, SESSION_COOKIE } from "./admin-auth";
-import { BodyTooLargeError, readBody, sendJson } from "../protocol/http-io";
+import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";
 import { refuse, RefusalSpec } from "./refusals";
 import type { RouteContext, RouteHandler, Router } from "./router";
 

@@ -1,3 +1,3 @@
 /** The mock UMS's structured log: shared with the ICG, so it lives in simulator/protocol/structured-log.ts. */
-export { StructuredLogger } from "../protocol/structured-log";
-export type { LogEntry, LogLevel, LoggerOptions } from "../protocol/structured-log";
+export { StructuredLogger } from "../common/structured-log";
+export type { LogEntry, LogLevel, LoggerOptions } from "../common/structured-log";

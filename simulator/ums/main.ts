@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
 import { MockUms, DEFAULT_ADMIN } from "./mock-ums";
-import { UserError } from "../protocol/user-error";
-import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../protocol/process-entry";
+import { UserError } from "../../core/errors";
+import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../common/process-entry";
 
 interface UmsProcessFlags {
   pki: string;

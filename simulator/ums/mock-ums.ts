@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChainVerifier, LabPki, loadLabPki } from "../pki";
 import { ROUTES } from "../protocol/routes";
 import type { ImiCommandExec, ImiServerStatus, ImiThinClient } from "../protocol/imi";
-import { UserError } from "../protocol/user-error";
+import { UserError } from "../../core/errors";
 import { DEFAULT_APP_CONFIG, describeForwarding, loadAppConfig, ClientCertForwarding, UmsAppConfig } from "./app-config";
 import { StructuredLogger, LogEntry } from "./logger";
 import { EnrollmentKeys } from "./enrollment-keys";
@@ -20,8 +20,8 @@ import { registerImiRoutes } from "./imi-api";
 import { registerAppProxy } from "./app-proxy";
 import { registerWebApp } from "./web-app";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "../protocol/http-io";
-import { createHttpsListener, HttpsListener } from "../protocol/https-listener";
+import { sendJson } from "../common/http-io";
+import { createHttpsListener, HttpsListener } from "../common/https-listener";
 import { IcgConnector, IcgLinkOptions } from "./icg-connector";
 
 /**

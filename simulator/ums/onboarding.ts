@@ -4,7 +4,7 @@ import { MAX_ONBOARD_BODY_BYTES, OnboardRequest, OnboardResponse } from "../prot
 import type { StructuredLogger } from "./logger";
 import type { DeviceRegistry } from "./device-registry";
 import { EnrollmentKeys, keyRef } from "./enrollment-keys";
-import { BodyTooLargeError, readBody, sendJson } from "../protocol/http-io";
+import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";
 import { refuse, RefusalSpec } from "./refusals";
 import type { RouteHandler } from "./router";
 

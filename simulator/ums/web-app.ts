@@ -1,5 +1,5 @@
 import { ROUTES } from "../protocol/routes";
-import { sendHtml } from "../protocol/http-io";
+import { sendHtml } from "../common/http-io";
 import type { Router } from "./router";
 
 /**

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
-import { pemBlocks } from "../../simulator/pki/pem";
-import { parseCrls } from "../../simulator/pki/crl";
-import type { Problem } from "../../simulator/protocol/user-error";
+import { pemBlocks } from "../../core/pem";
+import { parseCrls } from "../../core/crl-reader";
+import type { Problem } from "../../core/errors";
 
 /**
  * Checks of the certificate files a config names, done before anything is synthesized: the

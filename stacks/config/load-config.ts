@@ -2,11 +2,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { configSchema, DEFAULT_SSL_POLICY, RawConfig, RawStack, HeaderNames, StackVariant } from "./schema";
-import { VARIANT_FACTS, Backend, MtlsMode } from "./variants";
+import { configSchema, DEFAULT_SSL_POLICY, RawConfig, RawStack, HeaderNames } from "./schema";
+import { STACK_VARIANT, StackVariant, MtlsMode } from "../../core/stack-variants";
+import type { Backend } from "../../core/igel";
 import { checkClientCaChain, checkCrl, checkWebCertificate, FileRef } from "./certificate-checks";
-import { Problem, ProblemsError } from "../../simulator/protocol/user-error";
-import { initLabPki } from "../../simulator/pki/lab-pki";
+import { Problem, ProblemsError } from "../../core/errors";
 
 /** One stack, with every default applied. */
 export interface StackSpec {
@@ -27,6 +27,17 @@ export interface CertificateSources {
   readonly crl?: string;
   readonly web?: { readonly privateKey: string; readonly headOnlyBody: string; readonly entireChain: string };
   readonly webCertificateArn?: string;
+}
+
+/**
+ * Turns a config's `certificates.labPki` directory into certificate files. The loader itself never
+ * writes: callers that may create a test PKI (ums-edge synth, the simulation) pass one that does.
+ */
+export type LabPkiProvider = (dir: string, fqdn: string) => Promise<Required<Pick<CertificateSources, "clientCaChain" | "crl" | "web">>>;
+
+export interface LoadConfigOptions {
+  /** How `certificates.labPki` becomes files. @default none: a config naming labPki is refused */
+  readonly labPki?: LabPkiProvider;
 }
 
 export interface EdgeConfig {
@@ -78,7 +89,7 @@ const VERIFY_ONLY: ReadonlyArray<keyof RawStack> = ["ignoreClientCertificateExpi
 const VERIFY_HEADERS: ReadonlyArray<keyof HeaderNames> = ["leaf", "serialNumber", "issuer", "subject", "validity"];
 
 function stackProblems(file: string, raw: RawStack, index: number): Problem[] {
-  const facts = VARIANT_FACTS[raw.variant];
+  const facts = STACK_VARIANT[raw.variant];
   const at = (field: string) => `stacks[${index}].${field}`;
   const problems: Problem[] = [];
   if (!facts.mtlsMode) {
@@ -112,7 +123,7 @@ function stackProblems(file: string, raw: RawStack, index: number): Problem[] {
 }
 
 function toSpec(raw: RawStack): StackSpec {
-  const facts = VARIANT_FACTS[raw.variant];
+  const facts = STACK_VARIANT[raw.variant];
   return {
     variant: raw.variant,
     backend: facts.backend,
@@ -145,7 +156,7 @@ function parseYaml(file: string, text: string): unknown {
  * Reads, validates and resolves a config file. Every problem found (schema, cross-field and
  * certificate files) is reported at once, before anything is synthesized.
  */
-export async function loadConfig(configFile: string): Promise<EdgeConfig> {
+export async function loadConfig(configFile: string, options: LoadConfigOptions = {}): Promise<EdgeConfig> {
   const file = path.resolve(configFile);
   let text: string;
   try {
@@ -155,10 +166,10 @@ export async function loadConfig(configFile: string): Promise<EdgeConfig> {
   }
   const parsed = configSchema.safeParse(parseYaml(configFile, text) ?? {});
   if (!parsed.success) throw new ProblemsError(schemaProblems(configFile, parsed.error), `${configFile} is not a valid ums-edge configuration:`);
-  return resolveConfig(configFile, file, parsed.data);
+  return resolveConfig(configFile, file, parsed.data, options);
 }
 
-async function resolveConfig(configFile: string, file: string, raw: RawConfig): Promise<EdgeConfig> {
+async function resolveConfig(configFile: string, file: string, raw: RawConfig, options: LoadConfigOptions): Promise<EdgeConfig> {
   const problems: Problem[] = [];
   raw.stacks.forEach((s, i) => problems.push(...stackProblems(configFile, s, i)));
   const seen = new Set<string>();
@@ -198,13 +209,11 @@ async function resolveConfig(configFile: string, file: string, raw: RawConfig): 
   const ref = (field: string, given: string): FileRef => ({ configFile, field, given, absolute: path.resolve(dir, given) });
   let certificates: CertificateSources;
   if (c.labPki) {
-    const pki = await initLabPki(path.resolve(dir, c.labPki), { fqdn: raw.cluster.fqdn });
-    certificates = {
-      clientCaChain: pki.clientCaChain,
-      crl: pki.crl,
-      web: c.webCertificateArn ? undefined : { privateKey: pki.web.privateKey, headOnlyBody: pki.web.headOnlyBody, entireChain: pki.web.entireChain },
-      webCertificateArn: c.webCertificateArn,
-    };
+    if (!options.labPki) {
+      throw new ProblemsError([{ file: configFile, field: "certificates.labPki", problem: "a generated test PKI is not available here", fix: "synthesize with 'ums-edge synth' (it creates the lab PKI), or give your UMS's exported files instead" }]);
+    }
+    const pki = await options.labPki(path.resolve(dir, c.labPki), raw.cluster.fqdn);
+    certificates = { clientCaChain: pki.clientCaChain, crl: pki.crl, web: c.webCertificateArn ? undefined : pki.web, webCertificateArn: c.webCertificateArn };
   } else {
     if (withVerify && !c.clientCaChain) {
       problems.push({ file: configFile, field: "certificates.clientCaChain", problem: "required by the verify stacks (it becomes the trust store)", fix: "give the path of the chain exported with 'Export Client Certificate Chain'" });

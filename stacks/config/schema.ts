@@ -1,12 +1,11 @@
 import { z } from "zod";
+import { STACK_VARIANTS } from "../../core/stack-variants";
 
 /**
  * The ums-edge configuration file (YAML). One file describes every stack to synthesize; paths in
  * it are relative to the file. README.md ("Configuration reference") documents every field.
  */
 
-export const STACK_VARIANTS = ["ums-alb-verify", "ums-alb-passthrough", "icg-alb-verify", "icg-alb-passthrough", "ums-direct"] as const;
-export type StackVariant = (typeof STACK_VARIANTS)[number];
 
 export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 

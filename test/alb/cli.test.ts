@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { AlbEmulator } from "../../simulator/alb";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import type { LabPki } from "../../simulator/pki/lab-pki";
 import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget } from "./helpers/echo-target";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { AlbEmulator } from "../../simulator/alb";
 import type { StartedAlbEmulator } from "../../simulator/alb";
 import { BAD_DEVICE_KINDS, LabPki } from "../../simulator/pki/lab-pki";
-import { certificatesFromPem } from "../../simulator/pki/pem";
+import { certificatesFromPem } from "../../core/pem";
 import { decodeForwardedCert } from "../../simulator/protocol/forwarded-cert";
 import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";

@@ -5,7 +5,8 @@ import { stringify } from "yaml";
 import { baseConfig, tempDir } from "../helpers/config";
 import { testLabPki } from "../helpers/lab-pki";
 import { runCdktfApp } from "../../stacks/cdktf-app";
-import { projectRoot } from "../../stacks/project-root";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
+import { projectRoot } from "../../core/project-root";
 
 /** The built `ums-edge` command, run as users run it (npm test builds dist/ first). */
 const BIN = path.join(projectRoot(), "dist", "cli", "index.js");
@@ -66,7 +67,7 @@ test("the cdktf app entry (what `cdktf synth` runs) honours UMS_EDGE_CONFIG and 
   const config = path.join(dir, "c.yaml");
   fs.writeFileSync(config, stringify(baseConfig({ stacks: [{ variant: "ums-direct" }] })));
   const out = path.join(dir, "cdktf.out");
-  const result = await runCdktfApp({ UMS_EDGE_CONFIG: config, CDKTF_OUTDIR: out });
+  const result = await runCdktfApp({ UMS_EDGE_CONFIG: config, CDKTF_OUTDIR: out }, { labPki: labPkiCertificates });
   expect(Object.keys(result.stacks)).toEqual(["ums-direct"]);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8"));
   expect(Object.keys(manifest.stacks)).toEqual(["ums-direct"]);

@@ -1,4 +1,4 @@
-import { Backoff } from "../../simulator/device/backoff";
+import { Backoff } from "../../simulator/common/backoff";
 import { macFor } from "../../simulator/device/unit-ids";
 
 test("delays grow exponentially up to the cap, with half of each step random", () => {

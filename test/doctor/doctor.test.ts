@@ -6,7 +6,7 @@ import { LoopbackRuntime } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
 import type { StartedTopology } from "../../simulator/runtime/topologies/topology";
 import type { Lab } from "../../simulator/runtime/lab";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { testLab } from "../helpers/lab";
 
 /** The doctor against the lab's own topologies: a good front, an ALB in verify mode, and a UMS exposed directly (broken). */

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { testPkiDir } from "./lab-pki";
 import { loadConfig, EdgeConfig } from "../../stacks/config/load-config";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 /** A complete, valid config object using the per-worker test PKI; override fields per test. */
 export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -42,5 +43,5 @@ export function writeConfig(dir: string, config: Record<string, unknown> | strin
 
 /** Writes and loads a config in one step. */
 export async function loadTestConfig(overrides: Record<string, unknown> = {}): Promise<EdgeConfig> {
-  return loadConfig(writeConfig(tempDir(), baseConfig(overrides)));
+  return loadConfig(writeConfig(tempDir(), baseConfig(overrides)), { labPki: labPkiCertificates });
 }

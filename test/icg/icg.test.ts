@@ -7,7 +7,7 @@ import { LabPki } from "../../simulator/pki";
 import { Icg, StartedIcg } from "../../simulator/icg";
 import { MockUms } from "../../simulator/ums";
 import { ICG_STATUSES, TUNNEL_MAX_BYTES } from "../../simulator/protocol/icg-tunnel";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { testLabPki, testPkiDir } from "../helpers/lab-pki";
 import { openWs, closed, request, RawTls } from "./support/clients";
 

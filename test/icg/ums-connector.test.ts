@@ -4,7 +4,7 @@ import { WebSocket } from "ws";
 import { LabPki } from "../../simulator/pki";
 import { Icg, StartedIcg } from "../../simulator/icg";
 import { MockUms, StartedMockUms } from "../../simulator/ums";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { testLabPki } from "../helpers/lab-pki";
 import { closed } from "./support/clients";
 import { startFakeIcg, nextJson, FakeIcg } from "./support/fake-icg";

@@ -5,7 +5,7 @@ import forge from "node-forge";
 import { initLabPki, loadLabPki, LabPki, BAD_DEVICE_KINDS, readChain } from "../../simulator/pki/lab-pki";
 import { ChainVerifier, ChainRefusal } from "../../simulator/pki/chain-verify";
 import { x509Version } from "../../simulator/pki/certificates";
-import { parseCrls } from "../../simulator/pki/crl";
+import { parseCrls } from "../../core/crl-reader";
 import { tempDir } from "../helpers/config";
 
 let pki: LabPki;

@@ -8,7 +8,7 @@ import { testLabPki } from "../helpers/lab-pki";
 import type { LabDeviceKind, LabPki } from "../../simulator/pki/lab-pki";
 import { decodeForwardedCert } from "../../simulator/protocol/forwarded-cert";
 import { ROUTES } from "../../simulator/protocol/routes";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { NginxReverseProxy, proxyTlsFilesFromLabPki, StartedNginxReverseProxy, NginxReverseProxyOptions } from "../../simulator/proxy";
 import { startEchoUpstream } from "./echo-upstream";
 import { nginxUnavailableReason } from "./nginx-available";

@@ -5,7 +5,7 @@ import { cleanupStale, NetnsLab, netnsAvailability, StartedNetnsLab } from "../.
 import { existingNamespaces } from "../../simulator/runtime/netns/preflight";
 import { ICG_SECURITY_GROUPS, readStackSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
 import type { NetworkSide } from "../../simulator/runtime/security-groups";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { synthesizeTestStacks } from "./synth-stack";
 
 const PREFIX = "uetest-";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { readStackSecurityGroups, securityGroupsOfStack } from "../../simulator/runtime/security-groups/read-stack";
 import { securityGroupsToNftables } from "../../simulator/runtime/security-groups/nftables";
 import type { SecurityGroup, SecurityGroupLayout } from "../../simulator/runtime/security-groups/model";
-import { UserError } from "../../simulator/protocol/user-error";
+import { UserError } from "../../core/errors";
 import { synthesizeTestStacks, TEST_DEVICE_CIDR } from "./synth-stack";
 
 const HTTPS = (port: number) => ({ ipProtocol: "tcp", fromPort: port, toPort: port });

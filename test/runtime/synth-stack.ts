@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { testLabPki, testPkiDir } from "../helpers/lab-pki";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 /** The device CIDR the test stacks admit: the netns runtime's default internet subnet. */
 export const TEST_DEVICE_CIDR = "198.51.100.0/24";
@@ -28,6 +29,6 @@ export async function synthesizeTestStacks(variants: readonly string[]): Promise
       stacks: variants.map((variant) => ({ variant })),
     }),
   );
-  const result = synthesize(await loadConfig(file), path.join(outdir, "cdktf.out"));
+  const result = synthesize(await loadConfig(file, { labPki: labPkiCertificates }), path.join(outdir, "cdktf.out"));
   return { outdir, stacks: result.stacks };
 }

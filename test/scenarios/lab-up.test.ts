@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { tempDir } from "../helpers/config";
 import { httpsGet } from "../../simulator/scenarios/probes";
 

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { tempDir } from "../helpers/config";
 
 /**

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { simulate, SimulateResult } from "../../simulator/scenarios/simulate";
 import { SCENARIOS } from "../../simulator/scenarios/expected-outcomes";
 import { TOPOLOGIES } from "../../simulator/runtime/topologies/topology";
-import { projectRoot } from "../../stacks/project-root";
+import { projectRoot } from "../../core/project-root";
 import { tempDir } from "../helpers/config";
 import { chromiumPath, renderInChromium } from "../helpers/chromium";
 

@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadConfig } from "../../stacks/config/load-config";
-import { ProblemsError } from "../../simulator/protocol/user-error";
+import { ProblemsError } from "../../core/errors";
 import { baseConfig, tempDir, writeConfig } from "../helpers/config";
 import { testLabPki } from "../helpers/lab-pki";
 import type { LabPki } from "../../simulator/pki/lab-pki";
+import { labPkiCertificates } from "../../simulator/pki/lab-pki";
 
 /**
  * Bad configurations are refused before anything is synthesized, with one message naming the file,
@@ -45,7 +46,7 @@ async function refusal(config: Record<string, unknown> | string): Promise<string
   const cwd = process.cwd();
   process.chdir(dir); // messages name the file as the user gave it
   try {
-    await loadConfig(path.basename(file));
+    await loadConfig(path.basename(file), { labPki: labPkiCertificates });
   } catch (e) {
     expect(e).toBeInstanceOf(ProblemsError);
     return (e as Error).message.split(dir).join("<dir>");
@@ -173,7 +174,7 @@ test("reports every problem of a config at once", async () => {
 
 test("accepts the files the IGEL guide exports", async () => {
   const file = writeConfig(dir, baseConfig(files()), "good.yaml");
-  const config = await loadConfig(file);
+  const config = await loadConfig(file, { labPki: labPkiCertificates });
   expect(config.stacks.map((s) => s.variant)).toHaveLength(5);
   expect(config.certificates.web?.privateKey).toBe(path.join(dir, "key.pem"));
   expect(config.stacks.find((s) => s.variant === "ums-alb-verify")?.pathAllowList).toBe(true);

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
-import { ChainVerifier, LabPki, certificatesFromPem, commonName } from "../../simulator/pki";
+import { ChainVerifier, LabPki, commonName } from "../../simulator/pki";
+import { certificatesFromPem } from "../../core/pem";
 import { MockUms, StartedMockUms, ImiClient, appPackage, WEB_APP_MARKER } from "../../simulator/ums";
 import { DeviceFleet, StartedDeviceFleet, BrowserClient, isWebAppPage, FakeDevice } from "../../simulator/device";
 import { CLOSE } from "../../simulator/protocol/messages";

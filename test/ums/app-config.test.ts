@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadAppConfig, parseAppConfig } from "../../simulator/ums/app-config";
 import { MockUms } from "../../simulator/ums";
-import { ProblemsError } from "../../simulator/protocol/user-error";
+import { ProblemsError } from "../../core/errors";
 import { testLabPki } from "../helpers/lab-pki";
 
 const FILE = "application.yml";

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import fc from "fast-check";
 import { X509Certificate } from "node:crypto";
-import { certificatesFromPem, LabPki } from "../../simulator/pki";
+import { LabPki } from "../../simulator/pki";
+import { certificatesFromPem } from "../../core/pem";
 import { decodeForwardedCert, encodeUrlAws, ForwardedCertError, MAX_FORWARDED_CERT_BYTES } from "../../simulator/protocol/forwarded-cert";
 import { testLabPki } from "../helpers/lab-pki";
 

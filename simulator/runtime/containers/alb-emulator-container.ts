@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatS3Url, S3ObjectLocation } from "../../alb/s3-trust-store";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { readStack } from "../../terraform/read-stack";
 import type { MtlsMode } from "../../terraform/stack-model";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";

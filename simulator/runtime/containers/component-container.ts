@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import type { Readable } from "node:stream";
 import { AbstractStartedContainer, GenericContainer, StartedTestContainer } from "testcontainers";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { ContainerOutput } from "./container-output";
 import { connectEngine } from "./engine";
 import { requireImage } from "./images";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LabPki } from "../../pki/lab-pki";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { loadLabPki } from "../../pki/lab-pki";
 import { proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
 import { AlbEmulatorContainer, ContainerS3TrustStore, StartedAlbEmulatorContainer } from "./alb-emulator-container";

@@ -1,6 +1,6 @@
 import type { LabPki } from "../../pki/lab-pki";
 import type { LabDeviceKind } from "../../pki";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
 import { pkiDir } from "./mock-ums-container";

@@ -1,5 +1,5 @@
 import { getContainerRuntimeClient, ContainerRuntimeClient } from "testcontainers";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 
 /**
  * The Docker engine the container runtime talks to, found the way testcontainers finds it

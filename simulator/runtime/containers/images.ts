@@ -1,5 +1,5 @@
 import { ContainerRuntimeClient, ImageName } from "testcontainers";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 
 /**
  * The images of the container runtime. Built locally by scripts/containers/build-images.sh

@@ -1,5 +1,5 @@
 import { LocalstackContainer, StartedLocalStackContainer } from "@testcontainers/localstack";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { s3Client } from "../../alb/s3-trust-store";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ContainerOutput } from "./container-output";

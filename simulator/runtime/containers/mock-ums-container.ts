@@ -1,5 +1,5 @@
 import type { LabPki } from "../../pki/lab-pki";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
 

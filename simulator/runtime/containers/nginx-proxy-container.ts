@@ -1,6 +1,6 @@
 import * as tls from "node:tls";
 import { ROUTES } from "../../protocol/routes";
-import { ProblemsError } from "../../protocol/user-error";
+import { ProblemsError } from "../../../core/errors";
 import { renderNginxConfig } from "../../proxy/nginx-config";
 import { DEFAULT_FORWARDED_CERT_HEADER, DEFAULT_VERIFY_DEPTH, nginxReverseProxyProblems, ProxyTlsFiles } from "../../proxy/nginx-reverse-proxy";
 import { readRevokedSerials } from "../../proxy/revocation";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3ObjectLocation } from "../../alb/s3-trust-store";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { randomSuffix } from "./networks";
 
 /**

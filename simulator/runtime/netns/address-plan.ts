@@ -1,4 +1,4 @@
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { NETWORK_SIDES, NetworkSide } from "../security-groups/model";
 
 /**

@@ -1,4 +1,4 @@
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import type { NetworkSide } from "../security-groups/model";
 
 /** A namespace of the lab: one per side, and the router joining them. */

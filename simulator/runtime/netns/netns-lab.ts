@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import { NETWORK_SIDES, NetworkSide, SecurityGroupLayout } from "../security-groups/model";
 import { NFT_REMOVE_TABLE, securityGroupsToNftables } from "../security-groups/nftables";
 import { planAddresses, SideAddressing } from "./address-plan";

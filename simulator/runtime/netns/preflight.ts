@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 
 /** What to do when the namespace runtime is unavailable. */
 export const NETNS_FIX = "run as root on Linux with iproute2 and nftables (bash scripts/ensure-system-tools.sh installs them)";

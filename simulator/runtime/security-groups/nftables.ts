@@ -1,4 +1,4 @@
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import type { SecurityGroup, SecurityGroupRule } from "./model";
 
 /** The nftables table our rules live in (one per namespace; never the host's). */

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError } from "../../protocol/user-error";
+import { UserError } from "../../../core/errors";
 import type { SecurityGroupLayout, SecurityGroupRule } from "./model";
 
 /*

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as fs from "node:fs";
-import { projectRoot } from "../../../stacks/project-root";
-import { UserError } from "../../protocol/user-error";
+import { projectRoot } from "../../../core/project-root";
+import { UserError } from "../../../core/errors";
 
 /** Process entries of the components, from the build (dist/). */
 export const ENTRIES = {

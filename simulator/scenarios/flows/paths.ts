@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { ROUTES } from "../../protocol/routes";
 import { encodeUrlAws } from "../../protocol/forwarded-cert";
-import { MTLS_HEADER_DISPLAY } from "../../protocol/aws-headers";
+import { MTLS_HEADER_DISPLAY } from "../../../core/aws-headers";
 import { REVERSE_PROXY_HEADER } from "../../runtime/lab";
 import { tlsTerminator } from "../context";
 import type { Component } from "../outcome";

@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { loadConfig } from "../../../stacks/config/load-config";
 import { synthesize } from "../../../stacks/app";
 import { testPkiDir } from "../../helpers/lab-pki";
+import { labPkiCertificates } from "../../../simulator/pki/lab-pki";
 
 /**
  * Stacks synthesized at test time into a temporary directory, from a config whose lab PKI is the
@@ -29,7 +30,7 @@ export async function synthesizeTestStacks(stacks: ReadonlyArray<Record<string, 
   };
   const file = path.join(dir, "ums-edge.yaml");
   fs.writeFileSync(file, stringify(config));
-  const loaded = await loadConfig(file);
+  const loaded = await loadConfig(file, { labPki: labPkiCertificates });
   const result = synthesize(loaded, path.join(dir, "cdktf.out"));
   return { outdir: result.outdir, stacks: result.stacks, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

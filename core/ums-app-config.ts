@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { Problem, ProblemsError } from "./user-error";
+import { Problem, ProblemsError } from "./errors";
 import { MTLS_HEADER_DISPLAY } from "./aws-headers";
 
 /**

@@ -1,10 +1,10 @@
 import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket, DetailedPeerCertificate } from "node:tls";
-import { decodeForwardedCert, ForwardedCertError } from "./forwarded-cert";
+import { decodeForwardedCert, ForwardedCertError } from "../protocol/forwarded-cert";
 import type { ChainVerifier } from "../pki/chain-verify";
 import { commonName } from "../pki/dn";
-import type { ClientCertForwarding } from "./app-config";
+import type { ClientCertForwarding } from "../../core/ums-app-config";
 
 /**
  * Where a request's client certificate is read from: exactly one source, chosen by

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Refusal } from "./onboarding";
+import type { Refusal } from "../protocol/onboarding";
 import type { StructuredLogger } from "./structured-log";
 import { remoteOf, sendJson } from "./http-io";
 

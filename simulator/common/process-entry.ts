@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { isUserError, UserError } from "./user-error";
+import { isUserError, UserError } from "../../core/errors";
 
 /**
  * What every component's process entry shares (UMS, ICG, device fleet): flag parsing, one JSON
