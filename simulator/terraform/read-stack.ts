@@ -40,6 +40,19 @@ const HEALTH_DEFAULTS = { path: "/", matcher: "200", interval: 30, timeout: 5, h
  * value the emulator needs but cannot resolve, each named by resource and attribute.
  */
 export function readStack(stackDir: string): StackModel {
+  const reader = openStack(stackDir);
+  const model = buildModel(reader, reader.json);
+  if (reader.problems.length > 0 || !model) {
+    throw new ProblemsError(reader.problems, `${reader.file}: the ALB emulator cannot use this stack:`);
+  }
+  return model;
+}
+
+/**
+ * Parses the cdk.tf.json in `stackDir` (any stack, with or without a load balancer). Throws a
+ * UserError when the directory or file is missing or not JSON.
+ */
+export function openStack(stackDir: string): StackReader {
   const dir = path.resolve(stackDir);
   const file = path.join(dir, STACK_FILE);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -54,12 +67,22 @@ export function readStack(stackDir: string): StackModel {
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})\n  fix: synthesize the stack again with 'ums-edge synth'`);
   }
-  const reader = new StackReader(file, dir, json);
-  const model = buildModel(reader, json);
-  if (reader.problems.length > 0 || !model) {
-    throw new ProblemsError(reader.problems, `${file}: the ALB emulator cannot use this stack:`);
+  return new StackReader(file, dir, json);
+}
+
+/** The stack's outputs whose values are literal strings (values known only after apply are left out). */
+export function readStackOutputs(stackDir: string): Readonly<Record<string, string>> {
+  const outputs = (openStack(stackDir).json.output ?? {}) as Record<string, { value?: unknown }>;
+  return Object.fromEntries(Object.entries(outputs).flatMap(([name, o]) => (typeof o.value === "string" && !o.value.includes("${") ? [[name, o.value]] : [])));
+}
+
+/** One literal output of the stack; a UserError naming the stack and output when it has none. */
+export function readStackOutput(stackDir: string, name: string): string {
+  const value = readStackOutputs(stackDir)[name];
+  if (value === undefined) {
+    throw new UserError(`${path.join(stackDir, STACK_FILE)}: the stack has no '${name}' output\n  fix: synthesize it again with this version of ums-edge (ums-edge synth)`);
   }
-  return model;
+  return value;
 }
 
 function buildModel(reader: StackReader, json: Record<string, unknown>): StackModel | undefined {
