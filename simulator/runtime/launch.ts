@@ -15,8 +15,8 @@ import type { AlbReadyInfo } from "../alb/alb-emulator";
  * the tests start components exactly as a user would from the command line.
  */
 
-/** Process entries of the components, from the build (dist/). */
-const ENTRIES = {
+/** Process entries of the components, from the build (dist/), relative to the project root (in the images too). */
+export const ENTRIES = {
   ums: "dist/simulator/ums/main.js",
   icg: "dist/simulator/icg/main.js",
   alb: "dist/cli/index.js",

@@ -4,7 +4,7 @@ import { startTopology } from "../runtime/topologies/start-topology";
 import type { StartedTopology } from "../runtime/topologies/topology";
 import type { TopologyName } from "../runtime/topologies/definitions";
 import type { CellResult, TopologyResult } from "../report/model";
-import { summarise } from "../report/model";
+import { percentiles } from "../common/stats";
 import { expectedOutcome, SCENARIOS, ScenarioSpec } from "./expected-outcomes";
 import { FLOWS } from "./flows";
 import { describeOutcome, meets } from "./outcome";
@@ -57,7 +57,7 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     topology = await startTopology(name, runtime, lab);
   } catch (e) {
     for (const s of applicable) record(failedCell(s, name, new Error(`the topology did not start: ${(e as Error).message}`)));
-    const empty = summarise([]);
+    const empty = percentiles([]);
     return { cells, result: { name, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
   }
 
@@ -91,8 +91,8 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
       name,
       startMs: topology.startMs,
       devices: options.devices,
-      onboarding: summarise(ctx?.onboardingMs ?? []),
-      commandRoundTrip: summarise(ctx?.commandRoundTrips ?? []),
+      onboarding: percentiles(ctx?.onboardingMs ?? []),
+      commandRoundTrip: percentiles(ctx?.commandRoundTrips ?? []),
     },
   };
 }

@@ -224,7 +224,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
   test("nft missing: a clear error with the apt-get fix, and nothing created", async () => {
     const start = new NetnsLab({ prefix: PREFIX, id: "nonft", nftBinary: "/nonexistent/nft" }).start();
     await expect(start).rejects.toThrow(UserError);
-    await expect(start).rejects.toThrow(/nftables \('\/nonexistent\/nft'\) is not available.*\n  fix: apt-get install -y nftables/);
+    await expect(start).rejects.toThrow(/nftables \('\/nonexistent\/nft'\) is not installed.*\n  fix: .*apt-get install -y iproute2 nftables/);
     expect(existingNamespaces().filter((n) => n.includes("-nonft-"))).toEqual([]);
   });
 

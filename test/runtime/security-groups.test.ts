@@ -81,7 +81,7 @@ describe("stack reader edge cases", () => {
 
   test("an unreadable stack names the fix", () => {
     expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(UserError);
-    expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(/run 'ums-edge synth'/);
+    expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(/no such stack directory\n  fix: give a directory written by 'ums-edge synth'/);
   });
 });
 
