@@ -176,7 +176,8 @@ export class AlbEmulator {
         writeEvent({ kind: "target-health", time: new Date().toISOString(), targetGroup: c.group, target: `${c.target.host}:${c.target.port}`, from: c.from, to: c.to, reason: `${c.target.reason || "healthy"}: ${c.target.description}` });
       },
     });
-    checker.start();
+    // Ready once every target has had its first health check: AWS routes nothing to a target in `initial`.
+    await checker.start();
 
     const listeners: ServedListenerInfo[] = servedListeners(stack).map((l) => {
       const localPort = serving.localPorts.get(l.port)!;

@@ -83,6 +83,15 @@ export class AlbRuntime {
         targetTimeoutMs,
         connectTimeoutMs: settings.connectTimeoutMs,
         idleTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
+        headTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
+        clientKeepAliveMs: stack.loadBalancer.clientKeepAliveSeconds * 1000,
+        desyncMode: stack.loadBalancer.desyncMitigationMode,
+        forwarding: {
+          dropInvalidHeaderFields: stack.loadBalancer.dropInvalidHeaderFields,
+          xffHeaderProcessingMode: stack.loadBalancer.xffHeaderProcessingMode,
+          enableXffClientPort: stack.loadBalancer.enableXffClientPort,
+          preserveHostHeader: stack.loadBalancer.preserveHostHeader,
+        },
         emit: settings.emit,
       };
       return { model, server: new ListenerServer({ ctx, policy: new ClientCertPolicy(model, verifier), tls, connectionLog }) };

@@ -52,18 +52,27 @@ export class HealthChecker {
     this.scale = options.scale ?? 1;
   }
 
-  start(): void {
+  /**
+   * Starts checking; resolves once every target's first check has completed (a passed one makes it
+   * healthy at once), so that whoever starts the load balancer knows what it will route to.
+   */
+  start(): Promise<void> {
+    const first: Array<Promise<void>> = [];
     for (const pool of this.pools) {
       const hc = pool.group.healthCheck;
       for (const target of pool.targets) {
         if (!hc.enabled) {
-          this.set(pool, target, "healthy", "Target.HealthCheckDisabled", "health checks are disabled for the target group");
+          // AWS: "unavailable: Health checks are disabled for the target group" (reason Target.HealthCheckDisabled).
+          this.set(pool, target, "unavailable", "Target.HealthCheckDisabled", "health checks are disabled for the target group");
           continue;
         }
         const counters: Counters = { successes: 0, failures: 0 };
+        let checked!: () => void;
+        first.push(new Promise<void>((resolve) => (checked = resolve)));
         const loop = () => {
-          if (this.stopped) return;
+          if (this.stopped) return checked();
           this.check(pool, target, hc, counters, () => {
+            checked();
             if (this.stopped) return;
             const t = setTimeout(() => {
               this.timers.delete(t);
@@ -76,6 +85,7 @@ export class HealthChecker {
         loop(); // the first check runs at once, so a target's state is known quickly
       }
     }
+    return Promise.all(first).then(() => undefined);
   }
 
   stop(): void {
@@ -136,7 +146,7 @@ export class HealthChecker {
     const s = target.state;
     if (success && (s === "initial" || (s === "unhealthy" && c.successes >= hc.healthyThreshold))) this.set(pool, target, "healthy", "", description);
     else if (!success && s !== "unhealthy" && c.failures >= hc.unhealthyThreshold) this.set(pool, target, "unhealthy", reason, description);
-    else if (!success) target.reason = s === "initial" ? "Elb.InitialHealthChecking" : target.reason;
+    else if (!success) target.reason = s === "initial" ? "Elb.InitialHealthChecking" : reason; // the latest failure's reason
   }
 
   private set(pool: TargetGroupPool, target: TargetStatus, to: TargetState, reason: string, description: string): void {

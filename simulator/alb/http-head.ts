@@ -1,9 +1,10 @@
 /**
  * HTTP/1.x message heads, parsed just enough for a proxy that streams bytes: the start line, the
  * header fields as received, and what decides message boundaries and connection reuse
- * (Content-Length, Transfer-Encoding, Connection, Upgrade). RFC 9112. Strict where laxness lets a
- * front and a target disagree on where a message ends (request smuggling): conflicting or
- * malformed framing headers, whitespace before the colon, obs-fold, control characters, bare CR/LF.
+ * (Content-Length, Transfer-Encoding, Connection, Upgrade). RFC 9112. Target responses are read
+ * strictly here (a malformed response is a 502); client requests are read leniently by
+ * request-head.ts, because the load balancer classifies them (desync-classifier.ts) rather than
+ * refusing everything that is not RFC-compliant.
  *
  * Heads are handled as latin1 strings: one char per byte, so any header byte round-trips unchanged.
  */
@@ -22,9 +23,12 @@ export function headEnd(buf: Buffer): number {
   return i < 0 ? -1 : i + 4;
 }
 
-/** A head that cannot be relayed; `reason` says why in words. */
+/** A head that cannot be relayed; `reason` says why in words, `status` is the load balancer's answer. */
 export class HeadError {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    readonly status: 400 | 505 = 400,
+  ) {}
 }
 
 export interface HeadFields {
@@ -50,20 +54,6 @@ export interface HeadFields {
   readonly expectContinue: boolean;
 }
 
-export interface RequestHead extends HeadFields {
-  readonly method: string;
-  /** The request-target as sent (path and query, usually). */
-  readonly target: string;
-  /** HTTP/1.minor */
-  readonly minor: 0 | 1;
-  /** Bytes of the head, CRLF CRLF included. */
-  readonly size: number;
-  /** The connection may carry another request after this one. */
-  readonly keepAlive: boolean;
-  /** A protocol upgrade (WebSocket): Upgrade header and `Connection: upgrade`. */
-  readonly upgrade: boolean;
-}
-
 export interface ResponseHead extends HeadFields {
   readonly status: number;
   readonly reason: string;
@@ -74,13 +64,13 @@ export interface ResponseHead extends HeadFields {
 }
 
 // tchar (RFC 9110 5.6.2)
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Control characters other than HTAB, and CR or LF that are not part of a CRLF.
 const BAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^[0-9]{1,15}$/;
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-function trimOws(s: string): string {
+export function trimOws(s: string): string {
   const a = s.charCodeAt(0);
   const z = s.charCodeAt(s.length - 1);
   return a === 32 || a === 9 || z === 32 || z === 9 ? s.replace(OWS, "") : s;
@@ -97,8 +87,8 @@ function contentLengthOf(current: number, value: string): number | HeadError {
   return current;
 }
 
-/** Both kinds of head, filled in place: one object shape for every head (no copies). */
-class Head implements RequestHead, ResponseHead {
+/** A response head, filled in place: one object shape for every head (no copies). */
+class Head implements ResponseHead {
   raw: string[] = [];
   lower: string[] = [];
   contentLength = -1;
@@ -112,9 +102,6 @@ class Head implements RequestHead, ResponseHead {
   userAgent: string | undefined = undefined;
   expectContinue = false;
   keepAlive = false;
-  upgrade = false;
-  method = "";
-  target = "";
   status = 0;
   reason = "";
 
@@ -183,42 +170,17 @@ function parseFields(s: string, p: number, h: Head): HeadError | undefined {
   return undefined;
 }
 
-function skipEmptyLines(s: string): number {
+export function skipEmptyLines(s: string): number {
   let p = 0;
   while (s.charCodeAt(p) === 13 && s.charCodeAt(p + 1) === 10) p += 2;
   return p;
 }
 
-function version(v: string): 0 | 1 | undefined {
+export function version(v: string): 0 | 1 | undefined {
   return v === "HTTP/1.1" ? 1 : v === "HTTP/1.0" ? 0 : undefined;
 }
 
-/** Parses a request head: `s` holds it whole, from its first byte to the CRLF CRLF included. */
-export function parseRequestHead(s: string): RequestHead | HeadError {
-  if (BAD_CHARS.test(s)) return new HeadError("control character or bare CR/LF in the request head");
-  const p = skipEmptyLines(s);
-  const e = s.indexOf("\r\n", p);
-  const sp1 = s.indexOf(" ", p);
-  const sp2 = sp1 < 0 ? -1 : s.indexOf(" ", sp1 + 1);
-  if (sp1 < 0 || sp2 < 0 || sp2 > e || s.lastIndexOf(" ", e) !== sp2) return new HeadError(`malformed request line '${s.slice(p, Math.min(e, p + 80))}'`);
-  const method = s.slice(p, sp1);
-  const target = s.slice(sp1 + 1, sp2);
-  const minor = version(s.slice(sp2 + 1, e));
-  if (!TOKEN.test(method)) return new HeadError(`invalid method '${method.slice(0, 20)}'`);
-  if (target === "") return new HeadError("empty request target");
-  if (minor === undefined) return new HeadError(`unsupported protocol version '${s.slice(sp2 + 1, e).slice(0, 20)}'`);
-  const h = new Head(s.length, minor);
-  h.method = method;
-  h.target = target;
-  const error = parseFields(s, e + 2, h);
-  if (error) return error;
-  // A request body's framing must be unambiguous: chunked as the final coding, or a length (RFC 9112 6.3).
-  if (h.transferEncoding && !h.chunked) return new HeadError("Transfer-Encoding without chunked as the final coding");
-  h.upgrade = h.upgradeHeader && h.upgradeToken;
-  return h;
-}
-
-/** Parses a response head (as `parseRequestHead`). */
+/** Parses a response head: `s` holds it whole, from its first byte to the CRLF CRLF included. */
 export function parseResponseHead(s: string): ResponseHead | HeadError {
   if (BAD_CHARS.test(s)) return new HeadError("control character or bare CR/LF in the response head");
   const p = skipEmptyLines(s);

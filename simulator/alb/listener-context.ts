@@ -1,9 +1,10 @@
+import type { DesyncMitigationMode } from "../../core/alb-defaults";
 import type { ListenerModel } from "../terraform/stack-model";
 import type { ListenerRules } from "./rules";
 import type { TargetGroupPool } from "./target-pool";
 import type { LogFile } from "./log-files";
 import type { AlbEvent } from "./events";
-import type { ForwardingContext } from "./forwarding";
+import type { ForwardingAttributes, ForwardingContext } from "./forwarding";
 import type { TargetConnections } from "./target-connections";
 
 /** What the request path of one listener needs, built once when the emulator starts. */
@@ -27,6 +28,14 @@ export interface ListenerContext {
   readonly connectTimeoutMs: number;
   /** Idle client connections (and WebSockets) are closed after this (the ALB's idle timeout). */
   readonly idleTimeoutMs: number;
+  /** A request head must be complete this long after its first byte (assumption alb-head-deadline). */
+  readonly headTimeoutMs: number;
+  /** A client connection is closed after its next response once it is this old (`client_keep_alive`). */
+  readonly clientKeepAliveMs: number;
+  /** `desync_mitigation_mode` of the load balancer. */
+  readonly desyncMode: DesyncMitigationMode;
+  /** The load balancer attributes that shape forwarded requests. */
+  readonly forwarding: ForwardingAttributes;
   readonly emit: (e: AlbEvent) => void;
 }
 

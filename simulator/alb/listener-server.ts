@@ -130,6 +130,9 @@ export class ListenerServer {
     const info: ConnectionInfo = {
       connTraceId,
       clientIp,
+      clientPort,
+      listenerPort: ctx.model.port,
+      attributes: ctx.forwarding,
       client: `${clientIp}:${clientPort}`,
       mtlsHeaders: outcome.headers,
       mtlsTail: mtlsTail(outcome.headers),

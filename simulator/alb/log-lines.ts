@@ -43,12 +43,19 @@ export interface AccessLogEntry {
   readonly traceId: string;
   readonly domainName?: string;
   readonly chosenCertArn: string;
-  /** Rule priority, 0 for the default action. */
-  readonly matchedRulePriority: number;
+  /** Rule priority, 0 for the default action, `-` when no rule was evaluated. */
+  readonly matchedRulePriority: number | "-";
   readonly requestCreationTime: number;
   readonly actionsExecuted: string;
   readonly errorReason?: string;
+  /** Desync mitigation: Acceptable, Ambiguous or Severe (undefined for a compliant request: `-`). */
+  readonly classification?: string;
+  readonly classificationReason?: string;
   readonly connTraceId: string;
+  /** A rule's host-header-rewrite result (`-` when none applied). */
+  readonly transformedHost?: string;
+  /** A rule's url-rewrite result (`-` when none applied). */
+  readonly transformedUri?: string;
 }
 
 /** The 33 fields of an access log entry (AWS adds new fields at the end). */
@@ -81,11 +88,11 @@ export function accessLogLine(e: AccessLogEntry): string {
     quoted(e.errorReason),
     quoted(e.target),
     quoted(e.targetStatus === undefined ? "-" : String(e.targetStatus)),
-    quoted("-"), // classification (desync mitigation): requests Node's parser accepts comply
-    quoted("-"), // classification_reason
+    quoted(e.classification), // "Desync mitigation mode" classification; - for a compliant request
+    quoted(e.classificationReason),
     e.connTraceId,
-    quoted("-"), // transformed_host
-    quoted("-"), // transformed_uri
+    quoted(e.transformedHost),
+    quoted(e.transformedUri),
     quoted("-"), // request_transform_status
   ].join(" ");
 }

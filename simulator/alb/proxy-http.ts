@@ -1,19 +1,24 @@
 import { asChunk, Framing, LAST_CHUNK } from "./body-framing";
 import type { ClientConnection, ClientExchange } from "./client-connection";
+import type { DesyncVerdict } from "./desync-classifier";
 import { clientResponseHead, ForwardedHead, forwardedRequestHead } from "./forwarding";
-import { headerValues, RequestHead, ResponseHead } from "./http-head";
+import { headerValues, ResponseHead } from "./http-head";
 import type { ListenerContext } from "./listener-context";
+import { admitRequest } from "./request-admission";
+import type { RequestHead } from "./request-head";
 import { logAccess } from "./request-log";
 import { answerBytes, errorAnswer, LbAnswer } from "./responses";
-import type { Decision, RequestFacts } from "./rules";
+import { applyTransforms, Decision, RequestFacts, TransformedRequest } from "./rules";
 import type { TargetConnection, TargetExchange, TargetFailure } from "./target-connection";
 import type { PickedTarget } from "./target-pool";
 
 /**
- * One HTTP request through a listener: rules, then a fixed response or a target, with AWS's
- * 502/503/504 when the target cannot answer. The request head goes to the target rewritten (one
- * write), the body and the response stream through unchanged; the response head is rewritten
- * (hop-by-hop headers) and sent with the first body bytes in one write.
+ * One HTTP request through a listener: the load balancer's own checks (request-admission.ts), the
+ * rules, then a fixed response or a target, with AWS's 502/503/504 when the target cannot answer.
+ * The request head goes to the target rewritten (one write), the body and the response stream
+ * through unchanged; the response head is rewritten (hop-by-hop headers) and sent with the first
+ * body bytes in one write. A client gone before its
+ * answer is logged with AWS's 460 ("Troubleshoot" > HTTP 460).
  */
 
 /** Where a request goes: decided by the rules, a target picked from the group. */
@@ -29,20 +34,25 @@ export function route(ctx: ListenerContext, facts: RequestFacts): Route {
   if (action.type === "fixed-response") {
     return { decision, answer: { status: action.statusCode, contentType: action.contentType, body: action.messageBody, explanation: decision.explanation } };
   }
-  const picked = ctx.pools.get(action.targetGroup)!.pick();
-  if (!picked) return { decision, answer: errorAnswer(503, `${decision.explanation}; ${action.targetGroup} has no registered target`) };
+  const pool = ctx.pools.get(action.targetGroup)!;
+  const picked = pool.pick();
+  if (!picked) {
+    const why = pool.targets.length === 0 ? "has no registered target" : "has no target that passed its initial health check yet";
+    return { decision, answer: errorAnswer(503, `${decision.explanation}; ${action.targetGroup} ${why}`) };
+  }
   return { decision, picked };
 }
 
 /** What the rules see of a request head. */
 export function requestFacts(req: RequestHead): RequestFacts {
-  return { method: req.method, url: req.target, host: req.host, header: (name) => headerValues(req, name) };
+  return { method: req.method, url: req.target.trim(), host: req.host, header: (name) => headerValues(req, name) };
 }
 
 /** The 502/504 words for a target failure. */
 export function failureAnswer(ctx: ListenerContext, decision: Decision, targetName: string, failOpen: boolean, failure: TargetFailure, detail: string): LbAnswer {
   const open = failOpen ? " (no target was healthy: the load balancer failed open)" : "";
   const why = failure === "timeout" ? `sent no response within ${ctx.targetTimeoutMs} ms` : detail;
+  // AWS ("Troubleshoot" > HTTP 502/504): no connection within 10 s is a 504, a TLS handshake timeout (10 s) a 502.
   return errorAnswer(failure === "timeout" || failure === "connect-timeout" ? 504 : 502, `${decision.explanation}; target ${targetName}${open} ${why}`);
 }
 
@@ -50,9 +60,13 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
   private readonly ctx: ListenerContext;
   private readonly startedAt = Date.now();
   private decision!: Decision;
+  private verdict: DesyncVerdict | undefined;
+  private transformed: TransformedRequest | undefined;
   private picked: PickedTarget | undefined;
   private up: TargetConnection | null = null;
   private forwarded: ForwardedHead | undefined;
+  /** Defensive mode, Ambiguous request: the client and target connections close after the response. */
+  private desyncClose = false;
   private sentAt: number | undefined;
   private firstByteAt: number | undefined;
   private received: number;
@@ -83,7 +97,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     return this.req.method;
   }
   get url(): string {
-    return this.req.target;
+    return this.req.target.trim();
   }
   get host(): string | undefined {
     return this.req.host;
@@ -93,10 +107,18 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
   }
 
   start(): void {
+    const admission = admitRequest(this.req, this.ctx.desyncMode);
+    this.verdict = admission.verdict;
+    this.desyncClose = admission.closeAfter;
+    if (admission.answer) {
+      this.decision = { action: { type: "fixed-response", statusCode: admission.answer.status, contentType: "text/html", messageBody: "" }, priority: 0, decidedBy: this.ctx.model.address, explanation: admission.answer.explanation };
+      return this.answer(admission.answer, true, true);
+    }
     const r = route(this.ctx, this);
     this.decision = r.decision;
     if (r.answer) return this.answer(r.answer, r.answer.status === 503);
     this.picked = r.picked;
+    this.transformed = applyTransforms(r.decision.transforms, this.req.target.trim(), this.req.host);
     this.forward(false);
   }
 
@@ -109,8 +131,9 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     const t = this.picked!.target;
     const tls = this.ctx.pools.get((this.decision.action as { targetGroup: string }).targetGroup)!.group.protocol === "HTTPS";
     this.up = fresh ? this.ctx.targets.fresh(t.host, t.port, tls) : this.ctx.targets.acquire(t.host, t.port, tls);
-    this.forwarded ??= forwardedRequestHead(this.req, this.conn.info, this.startedAt, `${t.host}:${t.port}`);
+    this.forwarded ??= forwardedRequestHead(this.req, this.conn.info, { nowMs: this.startedAt, hostFallback: `${t.host}:${t.port}`, target: this.transformed?.target, host: this.transformed?.host });
     this.sentAt = Date.now();
+    if (this.desyncClose) this.up.closeAfterResponse();
     this.up.send(this, this.forwarded.bytes, this.req.method, this.bodyless);
   }
 
@@ -142,11 +165,45 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     if (this.up !== null && this.up.socket.isPaused()) this.up.socket.resume();
   }
 
+  onRequestBodyError(reason: string): void {
+    if (this.done || this.responseStarted) return this.conn.destroy();
+    this.up?.destroy();
+    this.up = null;
+    this.answer(errorAnswer(400, reason), false, true);
+  }
+
+  onClientTimeout(): void {
+    if (this.done || this.responseStarted) return;
+    this.up?.destroy();
+    this.up = null;
+    // AWS ("Troubleshoot" > HTTP 408): "The client did not send data before the idle timeout period expired."
+    this.answer(errorAnswer(408, `the client sent nothing for the idle timeout (${this.ctx.idleTimeoutMs} ms) before its request body was complete`), false, true);
+  }
+
   onClientGone(): void {
     // The client went away: so does the request to the target.
+    const unanswered = !this.done;
     this.done = true;
     this.up?.destroy();
     this.up = null;
+    // AWS ("Troubleshoot" > HTTP 460): the client closed the connection before the load balancer answered.
+    if (unanswered && this.ctx.accessLog) {
+      const target = this.picked ? this.targetName : undefined;
+      logAccess(this.ctx, this.req, this.conn.info, {
+        type: "https",
+        status: 460,
+        target,
+        groupArn: target ? this.groupArn() : undefined,
+        traceId: this.forwarded?.traceId ?? "-",
+        decision: this.decision,
+        receivedBytes: this.received,
+        sentBytes: this.sent,
+        start: this.startedAt,
+        requestMs: this.sentAt === undefined ? undefined : this.sentAt - this.startedAt,
+        verdict: this.verdict,
+        transformed: this.transformed,
+      });
+    }
   }
 
   onInterim(head: ResponseHead): void {
@@ -164,7 +221,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     this.targetStatus = head.status;
     this.responseStarted = true;
     // A body of unknown length goes to an HTTP/1.1 client as chunks; an HTTP/1.0 client gets it up to the close.
-    this.closeAfter = !this.reusableAfterAnswer() || (framing === "close" && this.req.minor === 0);
+    this.closeAfter = !this.reusableAfterAnswer() || this.desyncClose || this.conn.keepAliveOver || (framing === "close" && this.req.minor === 0);
     this.rechunk = framing === "close" && !this.closeAfter;
     const text = clientResponseHead(head, { close: this.closeAfter, keepAlive10: !this.closeAfter && this.req.minor === 0, chunk: this.rechunk });
     const payload = body === undefined ? undefined : this.rechunk ? asChunk(body) : body;
@@ -237,15 +294,17 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
         requestMs: this.sentAt! - this.startedAt,
         targetMs: this.firstByteAt! - this.sentAt!,
         responseMs: 0,
+        verdict: this.verdict,
+        transformed: this.transformed,
       });
     }
     this.conn.responseDone(this.closeAfter);
   }
 
-  /** An answer from the load balancer itself; `undispatched`: no target was tried (503). */
-  private answer(a: LbAnswer, undispatched: boolean): void {
+  /** An answer from the load balancer itself; `undispatched`: no target was tried (503); `close`: the connection ends after it. */
+  private answer(a: LbAnswer, undispatched: boolean, close = false): void {
     this.done = true;
-    const close = !this.reusableAfterAnswer();
+    close ||= !this.reusableAfterAnswer() || this.desyncClose || this.conn.keepAliveOver;
     const bytes = answerBytes(a, { close, keepAlive10: !close && this.req.minor === 0, headOnly: this.req.method === "HEAD" });
     this.sent += bytes.length;
     this.conn.write(bytes);
@@ -269,6 +328,8 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
         requestMs: undispatched ? undefined : target ? (this.sentAt === undefined ? undefined : this.sentAt - this.startedAt) : 0,
         targetMs: undispatched ? undefined : target ? undefined : 0,
         responseMs: undispatched || target ? undefined : 0,
+        verdict: this.verdict,
+        transformed: this.transformed,
       });
     }
     this.conn.responseDone(close);

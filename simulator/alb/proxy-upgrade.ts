@@ -1,12 +1,15 @@
 import type { Framing } from "./body-framing";
 import type { ClientConnection, ClientExchange } from "./client-connection";
+import type { DesyncVerdict } from "./desync-classifier";
 import { clientResponseHead, ForwardedHead, forwardedRequestHead, switchingHead } from "./forwarding";
-import type { RequestHead, ResponseHead } from "./http-head";
+import type { ResponseHead } from "./http-head";
 import type { ListenerContext } from "./listener-context";
 import { failureAnswer, requestFacts, route } from "./proxy-http";
+import { admitRequest } from "./request-admission";
+import type { RequestHead } from "./request-head";
 import { logAccess } from "./request-log";
 import { answerBytes, errorAnswer, LbAnswer } from "./responses";
-import type { Decision } from "./rules";
+import { applyTransforms, Decision, TransformedRequest } from "./rules";
 import type { TargetConnection, TargetExchange, TargetFailure } from "./target-connection";
 import type { PickedTarget } from "./target-pool";
 import { tunnel } from "./tunnel";
@@ -21,6 +24,8 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
   private readonly ctx: ListenerContext;
   private readonly startedAt = Date.now();
   private decision!: Decision;
+  private verdict: DesyncVerdict | undefined;
+  private transformed: TransformedRequest | undefined;
   private picked: PickedTarget | undefined;
   private up: TargetConnection | null = null;
   private forwarded: ForwardedHead | undefined;
@@ -41,6 +46,12 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
   }
 
   start(): void {
+    const admission = admitRequest(this.req, this.ctx.desyncMode);
+    this.verdict = admission.verdict;
+    if (admission.answer) {
+      this.decision = this.ctx.rules.evaluate(requestFacts(this.req));
+      return this.answer(admission.answer);
+    }
     if (this.req.method === "CONNECT") {
       this.decision = this.ctx.rules.evaluate(requestFacts(this.req));
       return this.answer(errorAnswer(400, "CONNECT is not supported by an Application Load Balancer"));
@@ -49,11 +60,12 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
     this.decision = r.decision;
     if (r.answer) return this.answer(r.answer);
     this.picked = r.picked;
+    this.transformed = applyTransforms(r.decision.transforms, this.req.target.trim(), this.req.host);
     const t = r.picked!.target;
     const tls = this.ctx.pools.get((this.decision.action as { targetGroup: string }).targetGroup)!.group.protocol === "HTTPS";
     // An upgraded connection never goes back to a pool.
     this.up = this.ctx.targets.fresh(t.host, t.port, tls);
-    this.forwarded = forwardedRequestHead(this.req, this.conn.info, this.startedAt, `${t.host}:${t.port}`, true);
+    this.forwarded = forwardedRequestHead(this.req, this.conn.info, { nowMs: this.startedAt, hostFallback: `${t.host}:${t.port}`, upgrade: true, target: this.transformed?.target, host: this.transformed?.host });
     this.up.send(this, this.forwarded.bytes, this.req.method, true, true);
   }
 
@@ -117,6 +129,10 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
 
   onRequestEnd(): void {}
 
+  onRequestBodyError(): void {}
+
+  onClientTimeout(): void {}
+
   onTargetDrain(): void {}
 
   onClientDrain(): void {}
@@ -165,6 +181,8 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
       requestMs: target ? 0 : undefined,
       targetMs: target && answered ? 0 : undefined,
       responseMs: target && answered ? 0 : undefined,
+      verdict: this.verdict,
+      transformed: this.transformed,
     });
   }
 }

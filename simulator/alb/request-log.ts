@@ -1,7 +1,8 @@
-import type { RequestHead } from "./http-head";
+import type { DesyncVerdict } from "./desync-classifier";
 import type { ConnectionInfo, ListenerContext } from "./listener-context";
 import { accessLogLine } from "./log-lines";
-import type { Decision } from "./rules";
+import type { RequestHead } from "./request-head";
+import type { Decision, TransformedRequest } from "./rules";
 
 /** One access-log entry for a request (or a WebSocket connection), from what the proxy path knows. */
 
@@ -22,6 +23,10 @@ export interface RequestOutcome {
   readonly requestMs?: number;
   readonly targetMs?: number;
   readonly responseMs?: number;
+  /** The request's desync classification. */
+  readonly verdict?: DesyncVerdict;
+  /** What the rule's transforms rewrote. */
+  readonly transformed?: TransformedRequest;
 }
 
 export function logAccess(ctx: ListenerContext, req: RequestHead, conn: ConnectionInfo, o: RequestOutcome): void {
@@ -54,6 +59,53 @@ export function logAccess(ctx: ListenerContext, req: RequestHead, conn: Connecti
       matchedRulePriority: o.decision.priority,
       requestCreationTime: o.start,
       actionsExecuted: o.decision.action.type,
+      classification: o.verdict?.reason ? o.verdict.classification : undefined,
+      classificationReason: o.verdict?.reason,
+      connTraceId: conn.connTraceId,
+      transformedHost: o.transformed?.host,
+      transformedUri: o.transformed?.target,
+    }),
+    now,
+  );
+}
+
+export interface UnreadRequest {
+  readonly status: number;
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+  /** The request line, when one was received. */
+  readonly requestLine?: string;
+}
+
+/**
+ * The entry for a request the load balancer could not read (malformed, too large, too slow): no
+ * target, no rule, the processing times -1 and the request fields `-` where AWS's format has no
+ * value ("Access log entries": "If no action was taken, such as for a malformed request, this
+ * value is set to -"; matched_rule_priority "For any other error, it is set to -").
+ */
+export function logUnreadRequest(ctx: ListenerContext, conn: ConnectionInfo, r: UnreadRequest): void {
+  const log = ctx.accessLog;
+  if (!log) return;
+  const now = Date.now();
+  const parts = /^(\S+) (\S+) (\S+)$/.exec(r.requestLine ?? "");
+  log.write(
+    accessLogLine({
+      type: "https",
+      time: now,
+      elb: ctx.elbId,
+      client: conn.client,
+      elbStatus: r.status,
+      receivedBytes: r.receivedBytes,
+      sentBytes: r.sentBytes,
+      request: parts ? `${parts[1]} https://${conn.servername ?? "-"}:${ctx.model.port}${parts[2]} ${parts[3]}` : "- - - ",
+      sslCipher: conn.sslCipher,
+      sslProtocol: conn.sslProtocol,
+      traceId: "-",
+      domainName: conn.servername,
+      chosenCertArn: ctx.certificateArn,
+      matchedRulePriority: "-",
+      requestCreationTime: now,
+      actionsExecuted: "-",
       connTraceId: conn.connTraceId,
     }),
     now,

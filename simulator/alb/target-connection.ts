@@ -22,7 +22,7 @@ function targetContext(): tls.SecureContext {
  */
 
 /** What went wrong with a target, as the exchange turns it into 502 or 504. */
-export type TargetFailure = "refused" | "connect-timeout" | "timeout" | "closed" | "malformed";
+export type TargetFailure = "refused" | "connect-timeout" | "tls-timeout" | "timeout" | "closed" | "malformed";
 
 /** The side of an exchange that receives the target's response. */
 export interface TargetExchange {
@@ -53,7 +53,7 @@ export interface TargetConnectionOptions {
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
-  /** No TCP connection within this: `connect-timeout`. */
+  /** No TCP connection within this: `connect-timeout`; no TLS handshake within this after it: `tls-timeout` (AWS: 10 s each). */
   readonly connectTimeoutMs: number;
   /** Nothing received for this long during an exchange: `timeout` (when idle: the connection closes). */
   readonly targetTimeoutMs: number;
@@ -77,6 +77,8 @@ export class TargetConnection {
   private upgradeRequest = false;
   private requestDone = true;
   private reusable = false;
+  /** The exchange asked for the connection to close after this response (desync mitigation). */
+  private noReuse = false;
   private connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private errorCode: string | undefined;
@@ -109,8 +111,18 @@ export class TargetConnection {
     s.once("connect", () => {
       this.connected = true;
       clearTimeout(this.connectTimer);
+      // AWS ("Troubleshoot" > HTTP 502): "an SSL handshake error or SSL handshake timeout (10 seconds) when connecting to a target".
+      if (o.tls) {
+        this.connectTimer = setTimeout(() => this.fail("tls-timeout", `did not complete the TLS handshake within ${o.connectTimeoutMs} ms`), o.connectTimeoutMs);
+        s.once("secureConnect", () => clearTimeout(this.connectTimer));
+      }
     });
     this.connectTimer = setTimeout(() => this.fail("connect-timeout", `did not accept the connection within ${o.connectTimeoutMs} ms`), o.connectTimeoutMs);
+  }
+
+  /** The connection closes once the current response is complete (never goes back to the pool). */
+  closeAfterResponse(): void {
+    this.noReuse = true;
   }
 
   /** Sends a request head for `exchange`; `bodyless`: no body follows (otherwise `writeBody`, `endBody`). */
@@ -169,7 +181,7 @@ export class TargetConnection {
     this.exchange = null;
     this.inBody = false;
     this.served++;
-    if (this.reusable && this.requestDone && !this.closed) this.pool.release(this);
+    if (this.reusable && this.requestDone && !this.closed && !this.noReuse) this.pool.release(this);
     else this.destroy();
   }
 

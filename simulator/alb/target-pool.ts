@@ -2,12 +2,15 @@ import type { TargetGroupModel } from "../terraform/stack-model";
 
 /**
  * The registered targets of one target group and their health, and the choice of a target for a
- * request: round robin over healthy targets; when none is healthy, over all of them (AWS fails
- * open: "If a target group contains only unhealthy registered targets, the load balancer routes
- * requests to all those targets").
+ * request. AWS, ELB user guide, "Health checks for Application Load Balancer target groups":
+ * requests go round robin to healthy targets (and to `unavailable` ones: health checks disabled);
+ * "Before a target can receive requests from the load balancer, it must pass the initial health
+ * checks", so a target in `initial` never gets one; "If a target group contains only unhealthy
+ * registered targets, the load balancer routes requests to all those targets" (fail-open). A group
+ * whose targets are all still in `initial` gets no request (503: assumption `alb-all-initial`).
  */
 
-export type TargetState = "initial" | "healthy" | "unhealthy";
+export type TargetState = "initial" | "healthy" | "unhealthy" | "unavailable";
 
 export interface TargetStatus {
   readonly host: string;
@@ -45,18 +48,20 @@ export class TargetGroupPool {
   }
 
   pick(): PickedTarget | undefined {
+    return this.next_((s) => s === "healthy" || s === "unavailable", false) ?? this.next_((s) => s === "unhealthy", true);
+  }
+
+  /** The next target (round robin) in a state `ok` accepts. */
+  private next_(ok: (s: TargetState) => boolean, failOpen: boolean): PickedTarget | undefined {
     const n = this.targets.length;
-    if (n === 0) return undefined;
     for (let i = 0; i < n; i++) {
       const t = this.targets[(this.next + i) % n];
-      if (t.state === "healthy") {
+      if (ok(t.state)) {
         this.next = (this.next + i + 1) % n;
-        return { target: t, failOpen: false };
+        return { target: t, failOpen };
       }
     }
-    const t = this.targets[this.next % n];
-    this.next = (this.next + 1) % n;
-    return { target: t, failOpen: true };
+    return undefined;
   }
 
   find(host: string, port: number): TargetStatus | undefined {

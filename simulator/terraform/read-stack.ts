@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MTLS_HEADERS, MtlsHeaderKey } from "../../core/aws-headers";
 import { ProblemsError, UserError } from "../../core/errors";
+import { ALB_ATTRIBUTE_DEFAULTS, DESYNC_MITIGATION_MODES, XFF_HEADER_PROCESSING_MODES } from "../../core/alb-defaults";
 import { StackReader, TfResource } from "./stack-reader";
 import type {
   ActionModel,
@@ -16,6 +17,7 @@ import type {
   RuleModel,
   StackModel,
   TargetGroupModel,
+  TransformModel,
   TrustStoreModel,
 } from "./stack-model";
 
@@ -31,8 +33,16 @@ export const HEADER_RENAME_ATTRIBUTES: Readonly<Record<MtlsHeaderKey, string>> =
   validity: "routing_http_request_x_amzn_mtls_clientcert_validity_header_name",
 };
 
-/** AWS defaults of an ALB target group health check (ELB user guide, "Health check settings"). */
-const HEALTH_DEFAULTS = { path: "/", matcher: "200", interval: 30, timeout: 5, healthy: 5, unhealthy: 2 } as const;
+/**
+ * Health check settings a stack leaves out. Without a `health_check` block AWS's defaults apply
+ * (ELB user guide, "Health checks for Application Load Balancer target groups" > "Health check
+ * settings": interval 30, timeout 5 for instance targets, healthy 5, unhealthy 2, path /, matcher
+ * 200). Inside a block, the AWS provider fills in its own schema defaults (healthy_threshold 3,
+ * unhealthy_threshold 3, interval 30, port traffic-port, protocol HTTP) and leaves timeout, path and
+ * matcher to AWS (terraform-provider-aws, internal/service/elbv2/target_group.go).
+ */
+const HEALTH_DEFAULTS_AWS = { path: "/", matcher: "200", interval: 30, timeout: 5, healthy: 5, unhealthy: 2 } as const;
+const HEALTH_DEFAULTS_TERRAFORM = { ...HEALTH_DEFAULTS_AWS, healthy: 3, unhealthy: 3 } as const;
 
 /**
  * Reads the synthesized stack in `stackDir` (the directory holding cdk.tf.json) into a typed model.
@@ -136,11 +146,27 @@ function readLogSettings(reader: StackReader, lb: TfResource, key: "access_logs"
   return { enabled, prefix: prefix.replace(/^\/+|\/+$/g, "") };
 }
 
+/** A string attribute that must be one of `allowed`; AWS's default when absent or unreadable. */
+function oneOf<T extends string>(reader: StackReader, lb: TfResource, attribute: string, allowed: readonly T[], fallback: T): T {
+  const value = reader.scalar(lb, attribute, lb.body[attribute], "string", fallback) ?? fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  reader.problem(lb, attribute, `'${value}' is not one of ${allowed.join(", ")}`, `use one of ${allowed.join(", ")}`);
+  return fallback;
+}
+
 function readLoadBalancer(reader: StackReader, lb: TfResource): LoadBalancerModel {
+  const d = ALB_ATTRIBUTE_DEFAULTS;
+  const flag = (attribute: string, fallback: boolean) => reader.scalar(lb, attribute, lb.body[attribute], "boolean", fallback) ?? fallback;
   return {
     address: lb.address,
     name: reader.scalar(lb, "name", lb.body.name, "string", lb.name) ?? lb.name,
-    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", 60) ?? 60,
+    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", d.idleTimeoutSeconds) ?? d.idleTimeoutSeconds,
+    clientKeepAliveSeconds: reader.scalar(lb, "client_keep_alive", lb.body.client_keep_alive, "number", d.clientKeepAliveSeconds) ?? d.clientKeepAliveSeconds,
+    dropInvalidHeaderFields: flag("drop_invalid_header_fields", d.dropInvalidHeaderFields),
+    xffHeaderProcessingMode: oneOf(reader, lb, "xff_header_processing_mode", XFF_HEADER_PROCESSING_MODES, d.xffHeaderProcessingMode),
+    enableXffClientPort: flag("enable_xff_client_port", d.enableXffClientPort),
+    preserveHostHeader: flag("preserve_host_header", d.preserveHostHeader),
+    desyncMitigationMode: oneOf(reader, lb, "desync_mitigation_mode", DESYNC_MITIGATION_MODES, d.desyncMitigationMode),
     accessLogs: readLogSettings(reader, lb, "access_logs"),
     connectionLogs: readLogSettings(reader, lb, "connection_logs"),
   };
@@ -159,7 +185,9 @@ function protocolOf(reader: StackReader, owner: TfResource, attribute: string, v
 function readTargetGroup(reader: StackReader, tg: TfResource): TargetGroupModel | undefined {
   const protocol = protocolOf(reader, tg, "protocol", tg.body.protocol, "HTTP");
   const port = reader.scalar(tg, "port", tg.body.port, "number", protocol === "HTTPS" ? 443 : 80);
-  const hc = reader.block(tg.body, "health_check") ?? {};
+  const block = reader.block(tg.body, "health_check");
+  const hc = block ?? {};
+  const HEALTH_DEFAULTS = block ? HEALTH_DEFAULTS_TERRAFORM : HEALTH_DEFAULTS_AWS;
   const at = (k: string) => `health_check.${k}`;
   const hcPortRaw = reader.scalar(tg, at("port"), hc.port, "string", "traffic-port");
   const healthCheck: HealthCheckModel = {
@@ -297,10 +325,10 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
   let ok = true;
   list.forEach((c, i) => {
     const at = `condition[${i}]`;
-    const values = (block: Record<string, unknown> | undefined, key: string): string[] | undefined => {
-      const v = block?.values;
+    const values = (block: Record<string, unknown> | undefined, key: string, attribute = "values"): string[] | undefined => {
+      const v = block?.[attribute];
       if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.includes("${"))) {
-        reader.problem(rule, `${at}.${key}.values`, "must be a list of literal strings");
+        reader.problem(rule, `${at}.${key}.${attribute}`, "must be a list of literal strings");
         return undefined;
       }
       return v as string[];
@@ -310,7 +338,9 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
     const method = reader.block(c, "http_request_method");
     const header = reader.block(c, "http_header");
     let parsed: ConditionModel | undefined;
-    if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
+    if (path && path.regex_values !== undefined) {
+      parsed = { kind: "path-pattern", values: path.values === undefined ? [] : (values(path, "path_pattern") ?? []), regexValues: values(path, "path_pattern", "regex_values") ?? [] };
+    } else if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
     else if (host) parsed = { kind: "host-header", values: values(host, "host_header") ?? [] };
     else if (method) parsed = { kind: "http-request-method", values: values(method, "http_request_method") ?? [] };
     else if (header) parsed = { kind: "http-header", name: String(header.http_header_name ?? "").toLowerCase(), values: values(header, "http_header") ?? [] };
@@ -319,7 +349,44 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
       ok = false;
       return;
     }
+    if (parsed.kind === "path-pattern" && !(parsed.regexValues ?? []).every((r) => checkRegex(reader, rule, `${at}.path_pattern.regex_values`, r))) ok = false;
     out.push(parsed);
+  });
+  return ok ? out : undefined;
+}
+
+/** A regular expression as AWS would take it; a problem naming the attribute when JavaScript cannot compile it. */
+function checkRegex(reader: StackReader, owner: TfResource, attribute: string, source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch (e) {
+    reader.problem(owner, attribute, `'${source}' is not a regular expression the emulator can compile (${(e as Error).message})`, "fix the expression (AWS supports no lookaheads, lookbehinds or backreferences either)");
+    return false;
+  }
+}
+
+/** A rule's `transform` blocks (host-header-rewrite, url-rewrite; AWS provider >= 6.22). */
+function readTransforms(reader: StackReader, rule: TfResource): TransformModel[] | undefined {
+  const out: TransformModel[] = [];
+  let ok = true;
+  reader.blocks(rule.body, "transform").forEach((t, i) => {
+    const at = `transform[${i}]`;
+    const type = reader.scalar(rule, `${at}.type`, t.type, "string");
+    const key = type === "url-rewrite" ? "url_rewrite_config" : type === "host-header-rewrite" ? "host_header_rewrite_config" : undefined;
+    if (key === undefined) {
+      if (type !== undefined) reader.problem(rule, `${at}.type`, `'${type}' is not a transform type`, "use url-rewrite or host-header-rewrite");
+      ok = false;
+      return;
+    }
+    const rewrite = reader.block(reader.block(t, key) ?? {}, "rewrite") ?? {};
+    const regex = reader.scalar(rule, `${at}.${key}.rewrite.regex`, rewrite.regex, "string");
+    const replace = reader.scalar(rule, `${at}.${key}.rewrite.replace`, rewrite.replace, "string");
+    if (regex === undefined || replace === undefined || !checkRegex(reader, rule, `${at}.${key}.rewrite.regex`, regex)) {
+      ok = false;
+      return;
+    }
+    out.push({ kind: type as TransformModel["kind"], regex, replace });
   });
   return ok ? out : undefined;
 }
@@ -332,7 +399,8 @@ function readRules(reader: StackReader, listener: TfResource, targetGroups: Read
     const priority = reader.scalar(rule, "priority", rule.body.priority, "number");
     const conditions = readConditions(reader, rule);
     const actions = readActions(reader, rule, "action", reader.blocks(rule.body, "action") as Array<Record<string, unknown>>, targetGroups);
-    if (priority !== undefined && conditions && actions) rules.push({ address: rule.address, priority, conditions, actions });
+    const transforms = readTransforms(reader, rule);
+    if (priority !== undefined && conditions && actions && transforms) rules.push({ address: rule.address, priority, conditions, actions, ...(transforms.length > 0 ? { transforms } : {}) });
   }
   rules.sort((a, b) => a.priority - b.priority);
   for (let i = 1; i < rules.length; i++) {

@@ -71,8 +71,17 @@ describe("targets", () => {
     expect(events).toContainEqual(expect.objectContaining({ kind: "request-refused", status: 503 }));
   });
 
-  test("a target that refuses the connection: 502", async () => {
+  test("a target that has not passed a health check yet gets no request: 503 (AWS routes nothing to a target in initial)", async () => {
     const alb = await start({ target: `127.0.0.1:${await closedPort()}` });
+    expect(alb.targetHealth()[0].state).toBe("initial");
+    const r = await request(`${alb.listenerUrl(443)}/x`);
+    expect(r.status).toBe(503);
+    expect(r.headers["x-alb-emulator-reason"]).toMatch(/has no target that passed its initial health check yet/);
+  });
+
+  test("a target that refuses the connection: 502 (once unhealthy, the load balancer fails open to it)", async () => {
+    const alb = await start({ target: `127.0.0.1:${await closedPort()}`, healthCheckScale: 0.005 });
+    await eventually(() => alb.targetHealth()[0].state === "unhealthy", "the target unhealthy");
     const r = await request(`${alb.listenerUrl(443)}/x`);
     expect(r.status).toBe(502);
     expect(r.body).toContain("502 Bad Gateway");
