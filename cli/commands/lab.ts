@@ -33,7 +33,8 @@ export function registerLab(program: Command): void {
                 topology: topology.name,
                 runtime: runtime.name,
                 devices: topology.devices,
-                admin: { url: topology.admin.baseUrl, user: "admin", caFile: topology.admin.caFile },
+                // The lab's password is made up per lab: told here, once (also in <dir>/admin-password, 0600).
+                admin: { url: topology.admin.baseUrl, user: topology.admin.credentials.username, password: topology.admin.credentials.password, caFile: topology.admin.caFile },
                 pkiDir: l.pki.dir,
                 goodDevice: l.pki.devices.good,
                 stacks: l.synthDir,

@@ -11,8 +11,6 @@ import type { TopologyName } from "../../simulator/runtime/topologies/definition
 import { KeyPool } from "../../simulator/pki/keys";
 import { ImiClient } from "../../simulator/ums/imi-client";
 import type { ImiCommandExec } from "../../simulator/protocol/imi";
-import { ROUTES } from "../../simulator/protocol/routes";
-import { DEFAULT_ADMIN } from "../../simulator/ums/mock-ums";
 
 /**
  * What the fleet benches share: the bench lab (PKI, key pool, synthesized stacks), topologies
@@ -302,7 +300,7 @@ export async function runTopology(name: TopologyName, options: TopologyOptions =
   const forget = onInterrupt(() => started.stop());
   const topology: StartedTopology = { ...started, stop: () => (forget(), started.stop()) };
   try {
-    const imi = new ImiClient({ baseUrl: topology.admin.baseUrl, caFile: topology.admin.caFile, serverName: topology.admin.serverName });
+    const imi = new ImiClient({ baseUrl: topology.admin.baseUrl, caFile: topology.admin.caFile, serverName: topology.admin.serverName, credentials: topology.admin.credentials });
     await imi.login();
     const roots: Array<{ name: string; pid: number }> = [];
     for (const [n, c] of Object.entries(topology.components)) if (c.child.pid) roots.push({ name: n, pid: c.child.pid });
@@ -483,22 +481,10 @@ export async function deviceIds(imi: ImiClient): Promise<string[]> {
   return (await imi.thinclients()).map((t) => t.id);
 }
 
-/** Every command the UMS holds (`GET /umsapi/v3/commands`; ImiClient has no call for the whole list). */
-export async function allCommands(imi: ImiClient): Promise<ImiCommandExec[]> {
-  let cookie = sessionCookies.get(imi);
-  if (!cookie) {
-    const { username, password } = DEFAULT_ADMIN;
-    const login = await imi.request("POST", ROUTES.login, undefined, { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` });
-    if (login.status !== 200) throw new Error(`IMI login answered ${login.status}: ${login.text.slice(0, 200)}`);
-    cookie = (JSON.parse(login.text) as { message: string }).message;
-    sessionCookies.set(imi, cookie);
-  }
-  const answer = await imi.request("GET", ROUTES.commands, undefined, { cookie });
-  if (answer.status !== 200) throw new Error(`GET ${ROUTES.commands} answered ${answer.status}: ${answer.text.slice(0, 200)}`);
-  return (JSON.parse(answer.text) as { CommandExecList: ImiCommandExec[] }).CommandExecList;
+/** Every command the UMS holds (`GET /umsapi/v3/commands`). */
+export function allCommands(imi: ImiClient): Promise<ImiCommandExec[]> {
+  return imi.commandList();
 }
-
-const sessionCookies = new WeakMap<ImiClient, string>();
 
 /** Polls until every one of `execIds` is SUCCESS or FAILED; resolves with their records and when the last was seen finished. */
 export async function waitForCommands(imi: ImiClient, execIds: readonly string[], timeoutMs: number, pollMs = 100, onPoll?: (finished: number) => void): Promise<{ records: ImiCommandExec[]; seenAt: number }> {

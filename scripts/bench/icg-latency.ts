@@ -52,7 +52,8 @@ async function measure(topology: "direct" | "icg", pki: LabPki): Promise<Measure
     const icgUrl = icg ? (ready(icg).url as string) : undefined;
     ums = await startProcess("ums", process.execPath, [entry("ums"), "--pki", pki.dir, "--port", "0", "--quiet", ...(icgUrl ? ["--icg", icgUrl] : [])], "line");
     const umsUrl = ready(ums).url as string;
-    const imi = new ImiClient({ baseUrl: umsUrl, caFile: pki.web.rootCert, serverName: pki.fqdn });
+    // The UMS made its admin password up (no --admin-password): its ready line tells it.
+    const imi = new ImiClient({ baseUrl: umsUrl, caFile: pki.web.rootCert, serverName: pki.fqdn, credentials: { username: "admin", password: ready(ums).adminPassword as string } });
     const executed = new Map<string, number>();
     fleet = await new DeviceFleet({
       pki,

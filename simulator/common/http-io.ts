@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 
 /** Reading request bodies and writing JSON answers: the HTTP chores every route of the UMS and the ICG shares. */
 
@@ -7,6 +8,9 @@ export class BodyTooLargeError extends Error {
     super(`the request body exceeds ${limit} bytes`);
   }
 }
+
+/** The client went away before its body was complete: nobody to answer, nothing went wrong here. */
+export class ClientAbortedError extends Error {}
 
 /** Reads the whole body, refusing (without buffering further) once it passes `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -30,7 +34,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("error", (e: NodeJS.ErrnoException) => reject(new ClientAbortedError(`the client's connection failed before its body was complete (${e.code ?? e.message})`)));
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientAbortedError("the client closed its connection before its body was complete"));
+    });
   });
 }
 
@@ -45,9 +52,24 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
   res.end(html);
 }
 
+const remotes = new WeakMap<object, string>();
+
+/**
+ * `ip:port` of a socket's peer, remembered the first time it is asked (call it when the connection
+ * is accepted): Node forgets the address once the socket closes, and a log line written then must
+ * not say `undefined:undefined`. `unknown` when the address was never known.
+ */
+export function remoteAddressOf(socket: Socket | { remoteAddress?: string; remotePort?: number }): string {
+  let remote = remotes.get(socket);
+  if (remote === undefined) {
+    remote = socket.remoteAddress === undefined ? "unknown" : `${socket.remoteAddress}:${socket.remotePort ?? "?"}`;
+    if (socket.remoteAddress !== undefined) remotes.set(socket, remote);
+  }
+  return remote;
+}
+
 /** `ip:port` of the TCP peer, plus the X-Forwarded-For chain when a proxy in front added one. */
 export function remoteOf(req: IncomingMessage): { readonly remote: string; readonly forwardedFor?: string } {
-  const s = req.socket;
   const xff = req.headers["x-forwarded-for"];
-  return { remote: `${s.remoteAddress ?? "?"}:${s.remotePort ?? "?"}`, forwardedFor: Array.isArray(xff) ? xff.join(", ") : xff };
+  return { remote: remoteAddressOf(req.socket), forwardedFor: Array.isArray(xff) ? xff.join(", ") : xff };
 }

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StructuredLogger } from "./structured-log";
 import { rawRefusal } from "./refusal-responses";
+import { remoteAddressOf } from "./http-io";
 
 /**
  * The device-facing HTTPS listener of the UMS and the ICG: its certificate, a client certificate
@@ -48,11 +49,13 @@ export function createHttpsListener(o: HttpsListenerOptions): HttpsListener {
   );
   const sockets = new Set<Socket>();
   server.on("connection", (socket: Socket) => {
+    remoteAddressOf(socket); // remembered now: Node forgets it once the socket closes
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  server.on("secureConnection", (socket: Socket) => void remoteAddressOf(socket));
   server.on("tlsClientError", (err, socket) => {
-    o.log.info("tls-handshake-failed", { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message, code: (err as NodeJS.ErrnoException).code });
+    o.log.info("tls-handshake-failed", { remote: remoteAddressOf((socket as unknown as { _parent?: Socket })._parent ?? socket), error: err.message, code: (err as NodeJS.ErrnoException).code });
   });
   // Requests Node refuses before any route sees them (headers over maxHeaderSize, garbage).
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
@@ -64,8 +67,7 @@ export function createHttpsListener(o: HttpsListenerOptions): HttpsListener {
       reason: status === 431 ? `the request headers exceed ${o.maxHeaderBytes} bytes` : `the request is not valid HTTP/1.1 (${err.code ?? err.message})`,
       by: o.by,
     };
-    const s = socket as Socket;
-    o.log.warn("refused", { ...spec, remote: `${s.remoteAddress}:${s.remotePort}` });
+    o.log.warn("refused", { ...spec, remote: remoteAddressOf(socket as Socket) });
     socket.end(rawRefusal(spec));
   });
   return {

@@ -14,7 +14,8 @@ import { UmsTunnelHub } from "./ums-tunnel";
 import { DeviceRelay } from "./device-relay";
 import { onboardingRelay } from "./onboarding-relay";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "../common/http-io";
+import { ClientAbortedError, remoteOf, sendJson } from "../common/http-io";
+import { servletPath } from "../common/servlet-path";
 
 /**
  * The IGEL Cloud Gateway, as the connection-options document describes it: devices and the UMS
@@ -149,12 +150,10 @@ export class Icg {
     let stopping = false;
 
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-      let path: string;
-      try {
-        path = new URL(req.url ?? "/", "https://icg.invalid").pathname;
-      } catch {
-        return refuse(log, req, res, { status: 400, error: "malformed-request", reason: "the request target is not a valid path" });
-      }
+      // Routed on the path a servlet container would serve (dot segments, ';' parameters, escapes resolved).
+      const routed = servletPath(req.url ?? "/");
+      if (!routed.ok) return refuse(log, req, res, { status: 400, error: "malformed-request", reason: `the request target is not a valid path: ${routed.reason}` });
+      const path = routed.path;
       const method = req.method ?? "GET";
       const only = (allowed: string) =>
         refuse(log, req, res, { status: 405, error: "method-not-allowed", reason: `${path} accepts ${allowed}, not ${method}`, headers: { allow: allowed } });
@@ -167,6 +166,8 @@ export class Icg {
       if (path === ROUTES.onboard) {
         if (method !== "POST") return only("POST");
         return void onboard(req, res, path).catch((e: Error) => {
+          // A client that went away mid-body is not a failure of the ICG.
+          if (e instanceof ClientAbortedError) return void log.info("client-aborted", { path, ...remoteOf(req), detail: e.message });
           log.error("internal-error", { path, error: e.message });
           refuse(log, req, res, { status: 500, error: "internal-error", reason: `the ICG failed: ${e.message}` });
         });
@@ -200,7 +201,8 @@ export class Icg {
     hub.on("registered", (m: { deviceCaChain: string }) => tls.trust(caPem(m.deviceCaChain)));
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
-      const path = (req.url ?? "").split("?")[0];
+      const routed = servletPath(req.url ?? "/");
+      const path = routed.ok ? routed.path : (req.url ?? "");
       if (path === ROUTES.icgTunnel) return hub.handleUpgrade(req, socket, head);
       if (path === ROUTES.deviceSocket) {
         return void relay.handleUpgrade(req, socket, head).catch((e: Error) => {

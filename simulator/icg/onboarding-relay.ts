@@ -35,7 +35,8 @@ export function onboardingRelay(deps: { readonly log: StructuredLogger; readonly
       const v = req.headers[h];
       if (typeof v === "string") headers[h] = v;
     }
-    headers["x-forwarded-for"] = forwardedFor ? `${forwardedFor}, ${req.socket.remoteAddress}` : (req.socket.remoteAddress ?? "?");
+    const peer = req.socket.remoteAddress ?? remote.replace(/:[^:]*$/, "");
+    headers["x-forwarded-for"] = forwardedFor ? `${forwardedFor}, ${peer}` : peer;
     let answer;
     try {
       answer = await hub.request({ method: req.method ?? "POST", path, headers, body: body.toString("base64"), remote });

@@ -5,6 +5,7 @@ export const ROUTES = {
   info: HEALTH_CHECK_PATH.ums,
   serverStatus: "/umsapi/v3/serverstatus",
   login: "/umsapi/v3/login",
+  logout: "/umsapi/v3/logout",
   thinclients: "/umsapi/v3/thinclients",
   /** `GET /umsapi/v3/commands/<exec_id>`: one command's state (mock UMS addition to IMI). */
   commands: "/umsapi/v3/commands",

@@ -43,8 +43,10 @@ function q(value: string): string {
 /** Paths we refuse before proxying: the UMS's servlet container may resolve them outside the allow-list. */
 // nginx matches locations on the normalised URI but passes the raw one upstream; `..;/` (Tomcat path
 // parameters), encoded dots/slashes and backslashes can make the two disagree (a classic allow-list bypass).
-// Written as nginx sees it: nginx keeps `\.` and `\x5c` (a backslash) as they are for PCRE.
-const AMBIGUOUS_PATH = String.raw`"^[^?]*(\.\.|;|%2[eEfF]|%5[cC]|\x5c)"`;
+// nginx decodes once before matching, so a double encoding (`%252e`) and the overlong UTF-8 leads of '.'
+// and '/' (`%c0%ae`, `%c0%af`) reach the upstream still encoded: refused too, for a container that
+// decodes twice or leniently. Written as nginx sees it: nginx keeps `\.` and `\x5c` (a backslash) as they are for PCRE.
+const AMBIGUOUS_PATH = String.raw`"^[^?]*(\.\.|;|%2[eEfF]|%5[cC]|%25|%[cC][01]|\x5c)"`;
 
 /**
  * Renders the nginx.conf of the reverse-proxy topology (design section 1, `reverse-proxy` column of

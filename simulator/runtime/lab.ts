@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import { initLabPki, LabPki, DEFAULT_FQDN } from "../pki/lab-pki";
 import { loadConfig } from "../../stacks/config/load-config";
@@ -13,6 +14,19 @@ import { writePublicFile } from "../pki/files";
 import { DEFAULT_SUBNETS } from "./netns/address-plan";
 import { HOST_LINK_SUBNET } from "./runtime";
 import { labPkiCertificates } from "../pki/lab-pki";
+import type { AdminCredentials } from "../ums/admin-auth";
+
+/** The lab's admin user; its password is made up per lab (never a constant a reader of the code could try). */
+export const LAB_ADMIN_USER = "admin";
+
+/** A new random admin password for the lab, written 0600 beside the PKI. */
+function labAdminPassword(root: string): string {
+  const password = randomBytes(18).toString("base64url");
+  const file = path.join(root, "admin-password");
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
 
 /**
  * The lab directory a simulation works in: a lab PKI, a config naming it, the stacks synthesized
@@ -33,6 +47,8 @@ export interface Lab {
   hasStack(variant: StackVariant): boolean;
   /** The application.yml a topology names: a lab file, or (`stack`) the stack's own `ums_application_yml` output. */
   appConfigFile(source: AppConfigSource, stack?: StackVariant): string;
+  /** The IMI credentials of the lab's UMS servers: a password made up for this lab (kept 0600 in `<dir>/admin-password`). */
+  readonly admin: AdminCredentials;
 }
 
 /** The header nginx forwards the device certificate in (our choice; the UMS application.yml names it). */
@@ -77,11 +93,11 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
   const synthDir = path.join(root, "cdktf.out");
   fs.rmSync(synthDir, { recursive: true, force: true });
   const result = synthesize(await loadConfig(configFile, { labPki: labPkiCertificates }), synthDir);
-  return labOf(root, pki, configFile, synthDir, result.stacks);
+  return labOf(root, pki, configFile, synthDir, result.stacks, { username: LAB_ADMIN_USER, password: labAdminPassword(root) });
 }
 
 /** The Lab over a synthesized config: application.yml files written now, stacks looked up by variant. */
-function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>): Lab {
+function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>, admin: AdminCredentials): Lab {
   const appDir = path.join(root, "app-config");
   const files = new Map<string, string>();
   for (const [name, text] of Object.entries(LAB_APP_CONFIGS)) {
@@ -101,6 +117,7 @@ function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, 
     synthDir,
     stackDir,
     hasStack: (variant) => variant in stacks,
+    admin,
     appConfigFile(source, stack) {
       if (source !== "stack") return files.get(source)!;
       if (!stack) throw new Error("an application.yml from the stack needs the topology's stack");

@@ -27,6 +27,8 @@ export type ScenarioId =
   | "no-cert-management"
   | "spoofed-header"
   | "path-outside-allow-list"
+  | "path-traversal"
+  | "reenroll-existing-unit"
   | "bypass-front"
   | "ums-wrong-header"
   | "ums-without-url-aws";
@@ -80,6 +82,11 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("no-cert-management", "no client certificate on the management path", { direct: http("ums", 401), "reverse-proxy": http("nginx", 401), icg: http("icg", 401), ...VERIFY_REFUSES, "alb-passthrough": http("ums", 401), "icg-alb-passthrough": http("icg", 401) }),
   row("spoofed-header", "client sends its own X-Amzn-Mtls-* header with a device's certificate", { direct: na, "reverse-proxy": http("nginx", 401), icg: na, "alb-verify": http("ums", 401), "alb-passthrough": http("ums", 401), "icg-alb-verify": http("icg", 401), "icg-alb-passthrough": http("icg", 401) }),
   row("path-outside-allow-list", "path outside the allow-list (/umsapi/) from the device side", { "reverse-proxy": http("nginx", 404), icg: http("icg", 404), "alb-verify": http("alb", 404), "alb-passthrough": http("alb", 404), "icg-alb-verify": http("icg", 404), "icg-alb-passthrough": http("icg", 404) }),
+  // Must never reach /umsapi/: nginx refuses the ambiguous spellings itself; the ALB stacks answer them with a deny rule
+  // (fixed 400) ahead of the allow-list; the ICG resolves them as a servlet container does and has no route there.
+  row("path-traversal", "dot-segment and encoded traversal past the allow-list (must never reach /umsapi/)", { direct: na, "reverse-proxy": http("nginx", 400), icg: http("icg", 404) }, http("alb", 400)),
+  // An enrollment key admits a new device, never an existing one (issue 14): the UMS refuses, whatever the front.
+  row("reenroll-existing-unit", "re-onboarding an existing unit id with a fresh enrollment key (refused)", {}, http("ums", 409)),
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),

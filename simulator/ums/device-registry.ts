@@ -3,6 +3,9 @@ import type { ImiThinClient } from "../protocol/imi";
 /**
  * The devices the UMS knows: enrolled at onboarding, or adopted the first time a device with a
  * valid certificate from the device CA says hello (e.g. a lab certificate that never onboarded).
+ * Onboarding never takes over a known unit id: a device that must be enrolled again (new disk, new
+ * key) needs the administrator's permission for that one device first (`allowReenrollment`, the IMI
+ * call `POST /umsapi/v3/thinclients/<id>/reenrollment`), which one onboarding then uses up.
  */
 
 export interface DeviceRecord {
@@ -16,6 +19,8 @@ export interface DeviceRecord {
   readonly enrolledAt: Date;
   /** Serial of the certificate issued at onboarding or last seen, hex. */
   certificateSerial?: string;
+  /** The administrator allowed one re-enrollment of this unit id (used up by the next onboarding). */
+  reenrollmentAllowed: boolean;
   online: boolean;
   lastContact?: Date;
   /** Settings last pushed with settings2tc and reported applied. */
@@ -46,6 +51,7 @@ export class DeviceRegistry {
       enrolledBy: input.enrolledBy,
       enrolledAt: new Date(),
       certificateSerial: input.certificateSerial,
+      reenrollmentAllowed: false,
       online: false,
       settings: {},
       connections: 0,
@@ -53,6 +59,26 @@ export class DeviceRegistry {
     this.byUnit.set(record.unitId, record);
     this.byIdMap.set(record.id, record);
     return record;
+  }
+
+  /**
+   * Onboarding of `unitId`: a new device is enrolled; a known one only when its re-enrollment was
+   * allowed, which this uses up. `replacedSerial` is the certificate the device had until now (to revoke).
+   */
+  onboard(input: { unitId: string; mac: string; firmware: string; certificateSerial: string }): { ok: true; device: DeviceRecord; replacedSerial?: string } | { ok: false; device: DeviceRecord } {
+    const existing = this.byUnit.get(input.unitId);
+    if (existing && !existing.reenrollmentAllowed) return { ok: false, device: existing };
+    const replacedSerial = existing?.certificateSerial;
+    if (existing) existing.reenrollmentAllowed = false;
+    const device = this.enroll({ ...input, enrolledBy: "onboarding" });
+    return { ok: true, device, replacedSerial };
+  }
+
+  /** The administrator lets the device with this IMI id onboard once more; undefined for an unknown id. */
+  allowReenrollment(id: string): DeviceRecord | undefined {
+    const device = this.byIdMap.get(id);
+    if (device) device.reenrollmentAllowed = true;
+    return device;
   }
 
   byUnitId(unitId: string): DeviceRecord | undefined {

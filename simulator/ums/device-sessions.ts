@@ -64,6 +64,8 @@ class DeviceSession {
     readonly remote: string,
     private readonly owner: DeviceSessions,
     private readonly opts: DeviceSessionsOptions,
+    /** The serial of the certificate this session was opened with (recorded as the device's). */
+    private readonly certificateSerial?: string,
   ) {
     this.helloTimer = setTimeout(() => this.close(CLOSE.policy, `no hello within ${opts.helloTimeoutMs} ms`), opts.helloTimeoutMs);
     socket.on("message", (data, isBinary) => this.onFrame(data, isBinary));
@@ -151,6 +153,7 @@ class DeviceSession {
       mac: hello.mac.replace(/[:-]/g, "").toUpperCase(),
       firmware: hello.firmware,
       enrolledBy: known?.enrolledBy ?? "certificate",
+      certificateSerial: this.certificateSerial,
     });
     this.owner.adopt(this);
     this.device.online = true;
@@ -195,12 +198,19 @@ export class DeviceSessions {
       return refuseUpgrade(this.opts.log, req, socket, { status: identity.status, error: identity.error, reason: identity.reason, unitId: identity.claimedUnitId });
     }
     const { remote } = remoteOf(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, identity.unitId, remote));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, identity.unitId, remote, identity.leaf.serialNumber));
   }
 
   /** Runs a session on a socket whose device is already identified (by the upgrade above, or by an ICG and re-verified). */
-  attach(socket: SessionSocket, unitId: string, remote: string): void {
-    this.all.add(new DeviceSession(socket, unitId, remote, this, this.opts));
+  attach(socket: SessionSocket, unitId: string, remote: string, certificateSerial?: string): void {
+    this.all.add(new DeviceSession(socket, unitId, remote, this, this.opts, certificateSerial));
+  }
+
+  /** Closes the live session of a device (its certificate was revoked); true when there was one. */
+  disconnect(deviceId: string, reason: string): boolean {
+    const session = this.live.get(deviceId);
+    session?.close(CLOSE.unauthenticated, reason);
+    return session !== undefined;
   }
 
   /** Makes a session the device's live one, replacing (closing) an older one. */

@@ -376,7 +376,7 @@ export class IcgConnector {
     const socket = new RelayedSocket(m.sid, (frame) => this.send(frame));
     this.relayed.set(m.sid, socket);
     socket.once("close", () => this.relayed.delete(m.sid));
-    this.deps.sessions.attach(socket, identity.unitId, `${m.remote} via ICG`);
+    this.deps.sessions.attach(socket, identity.unitId, `${m.remote} via ICG`, identity.leaf.serialNumber);
     this.send({ type: "session-accepted", sid: m.sid });
   }
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { ChainVerifier } from "../pki";
 import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../common/client-cert-source";
 import type { ClientCertForwarding } from "../../core/ums-app-config";
+import type { RevokedCertificates } from "./revoked-certificates";
 
 /**
  * Who is this request from? Exactly one source, chosen by application.yml: the configured forwarded
@@ -32,6 +33,8 @@ export class IdentityResolver {
   constructor(
     private readonly forwarding: ClientCertForwarding,
     private readonly verifier: ChainVerifier,
+    /** Certificates the UMS revoked itself (re-enrolled devices), besides the CRL. @default none */
+    private readonly revoked?: RevokedCertificates,
   ) {}
 
   get source(): IdentitySource {
@@ -46,6 +49,11 @@ export class IdentityResolver {
   /** Verifies a chain read elsewhere (a device relayed by an ICG, which passes the chain it verified). */
   verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): IdentityResult {
     const v = verifyDeviceChain(chain, source, what, this.verifier);
-    return v.ok ? { ok: true, source, unitId: v.unitId, leaf: v.chain[0], path: v.path } : v;
+    if (!v.ok) return v;
+    const revoked = this.revoked?.reason(v.chain[0].serialNumber);
+    if (revoked !== undefined) {
+      return { ok: false, source, status: 401, error: "certificate-revoked", reason: `${what} (serial ${v.chain[0].serialNumber}) was revoked by the UMS: ${revoked}`, claimedUnitId: v.unitId };
+    }
+    return { ok: true, source, unitId: v.unitId, leaf: v.chain[0], path: v.path };
   }
 }

@@ -5,7 +5,7 @@ import type { StructuredLogger } from "../common/structured-log";
 import { DeviceRegistry, toImiThinClient, DeviceRecord } from "./device-registry";
 import { CommandQueue, Settings, toImiCommandExec } from "./command-queue";
 import type { EnrollmentKeys } from "./enrollment-keys";
-import { AdminAuth, SESSION_COOKIE } from "./admin-auth";
+import { AdminAuth, AuthResult, SESSION_COOKIE } from "./admin-auth";
 import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";
 import { refuse, RefusalSpec } from "./refusals";
 import type { RouteContext, RouteHandler, Router } from "./router";
@@ -57,6 +57,12 @@ function parseTargets(body: unknown, command: CommandName, registry: DeviceRegis
   return targets;
 }
 
+/** The refusal of a failed authentication: 401, or 429 with Retry-After while the account is locked. */
+function authRefusal(auth: Extract<AuthResult, { ok: false }>): RefusalSpec {
+  if (auth.retryAfterSeconds !== undefined) return { status: 429, error: "account-locked", reason: auth.reason, headers: { "retry-after": String(auth.retryAfterSeconds) } };
+  return { status: 401, error: "unauthenticated", reason: auth.reason, headers: { "www-authenticate": 'Basic realm="UMS IMI"' } };
+}
+
 export function registerImiRoutes(router: Router, deps: ImiDeps): void {
   const no = (ctx: RouteContext, spec: RefusalSpec) => refuse(deps.log, ctx.req, ctx.res, spec);
   /** Wraps a handler that needs an IMI session. */
@@ -64,7 +70,7 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
     (handler: RouteHandler): RouteHandler =>
     (ctx) => {
       const auth = deps.auth.check(ctx.req);
-      if (!auth.ok) return no(ctx, { status: 401, error: "unauthenticated", reason: auth.reason, headers: { "www-authenticate": 'Basic realm="UMS IMI"' } });
+      if (!auth.ok) return no(ctx, authRefusal(auth));
       return handler(ctx);
     };
   const jsonBody = async (ctx: RouteContext): Promise<{ ok: true; value: unknown } | { ok: false }> => {
@@ -82,11 +88,17 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
 
   router.add("POST", ROUTES.login, (ctx) => {
     const auth = deps.auth.checkBasic(ctx.req);
-    if (!auth.ok) return no(ctx, { status: 401, error: "unauthenticated", reason: auth.reason, headers: { "www-authenticate": 'Basic realm="UMS IMI"' } });
+    if (!auth.ok) return no(ctx, authRefusal(auth));
     const session = deps.auth.login();
     deps.log.info("imi-login", { user: auth.username });
     const body: ImiLoginResponse = { message: `${SESSION_COOKIE}=${session}` };
     sendJson(ctx.res, 200, body, { "set-cookie": `${SESSION_COOKIE}=${session}; Path=/umsapi; Secure; HttpOnly` });
+  });
+
+  router.add("POST", ROUTES.logout, (ctx) => {
+    if (!deps.auth.logout(ctx.req)) return no(ctx, { status: 401, error: "unauthenticated", reason: `no open ${SESSION_COOKIE} session to end` });
+    deps.log.info("imi-logout");
+    sendJson(ctx.res, 200, { message: "logged out" }, { "set-cookie": `${SESSION_COOKIE}=; Path=/umsapi; Max-Age=0; Secure; HttpOnly` });
   });
 
   router.add(
@@ -158,6 +170,20 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
       const answer: ImiEnrollmentKeys = { keys: deps.keys.mint(count) };
       deps.log.info("enrollment-keys-minted", { count });
       sendJson(ctx.res, 200, answer);
+    }),
+  );
+
+  // After POST thinclients (a prefix route also matches its base). Mock UMS addition: the administrator lets one device be enrolled again (new disk, new key); its old certificate is revoked then.
+  router.add(
+    "POST",
+    `${ROUTES.thinclients}/*`,
+    authed((ctx) => {
+      const m = /^([^/]+)\/reenrollment$/.exec(ctx.rest);
+      if (!m) return no(ctx, { status: 404, error: "no-route", reason: `POST ${ROUTES.thinclients}/<id>/reenrollment is the only action on a thin client here` });
+      const device = deps.registry.allowReenrollment(decodeURIComponent(m[1]));
+      if (!device) return no(ctx, { status: 404, error: "unknown-device", reason: `no thin client with id '${m[1].slice(0, 64)}'` });
+      deps.log.info("reenrollment-allowed", { deviceId: device.id, unitId: device.unitId });
+      sendJson(ctx.res, 200, { id: device.id, unitID: device.unitId, reenrollmentAllowed: true });
     }),
   );
 }

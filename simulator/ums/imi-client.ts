@@ -131,6 +131,12 @@ export class ImiClient {
     return [...answer.CommandExecList];
   }
 
+  /** Every command the UMS holds (`GET /umsapi/v3/commands`), optionally for one device. */
+  async commandList(deviceId?: string): Promise<ImiCommandExec[]> {
+    const answer = await this.call<ImiCommandExecList>("GET", deviceId === undefined ? ROUTES.commands : `${ROUTES.commands}?device=${encodeURIComponent(deviceId)}`);
+    return [...answer.CommandExecList];
+  }
+
   commandState(execId: string): Promise<ImiCommandExec> {
     return this.call("GET", `${ROUTES.commands}/${encodeURIComponent(execId)}`);
   }
@@ -144,6 +150,19 @@ export class ImiClient {
       if (Date.now() > deadline) throw new Error(`command ${execId} is still ${state.state} after ${timeoutMs} ms (${state.message})`);
       await new Promise((r) => setTimeout(r, pollMs));
     }
+  }
+
+  /** Ends the session (the cookie is useless afterwards). */
+  async logout(): Promise<void> {
+    if (!this.cookie) return;
+    const cookie = this.cookie;
+    this.cookie = undefined;
+    this.parse<{ message: string }>(await this.request("POST", ROUTES.logout, undefined, { cookie }));
+  }
+
+  /** Lets the device with this IMI id onboard once more (its old certificate is revoked when it does). */
+  allowReenrollment(id: string): Promise<{ id: string; unitID: string; reenrollmentAllowed: boolean }> {
+    return this.call("POST", `${ROUTES.thinclients}/${encodeURIComponent(id)}/reenrollment`);
   }
 
   async mintEnrollmentKeys(count: number): Promise<string[]> {

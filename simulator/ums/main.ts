@@ -6,6 +6,7 @@
  * cleanly on SIGTERM/SIGINT. Exit 2 on a configuration the user can fix.
  */
 import * as fs from "node:fs";
+import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { MockUms, DEFAULT_ADMIN } from "./mock-ums";
 import { UserError } from "../../core/errors";
@@ -29,6 +30,9 @@ function readKeysFile(file: string): string[] {
 export async function runMockUmsProcess(o: UmsProcessOptions): Promise<void> {
   if (!o.icgUrl && (o.icgServerName || o.icgCaFile)) throw new UserError("--icg-server-name and --icg-ca-file apply to the ICG tunnel: give --icg URL too");
   const adminUser = o.adminUser ?? DEFAULT_ADMIN.username;
+  // Never a constant: without --admin-password or UMS_EDGE_ADMIN_PASSWORD the password is made up here and told in the ready line.
+  const given = o.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD;
+  const adminPassword = given || randomBytes(18).toString("base64url");
   const started = await new MockUms({
     pki: o.pki,
     appConfigFile: o.appConfig,
@@ -38,13 +42,13 @@ export async function runMockUmsProcess(o: UmsProcessOptions): Promise<void> {
     heartbeatMs: o.heartbeatMs,
     helloTimeoutMs: o.helloTimeoutMs,
     clusterAddress: o.clusterAddress,
-    admin: { username: adminUser, password: o.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD ?? DEFAULT_ADMIN.password },
+    admin: { username: adminUser, password: adminPassword },
     appSizeBytes: o.appSizeBytes,
     checkRevocation: o.checkRevocation ?? true,
     logSink: o.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
     icg: o.icgUrl ? { url: o.icgUrl, serverName: o.icgServerName, trustedCaFile: o.icgCaFile } : undefined,
   }).start();
-  const ready: UmsReadyLine = { event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser };
+  const ready: UmsReadyLine = { event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser, ...(given ? {} : { adminPassword }) };
   await serveUntilSignal(ready, () => started.stop());
 }
 

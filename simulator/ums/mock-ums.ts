@@ -12,15 +12,17 @@ import { EnrollmentKeys } from "./enrollment-keys";
 import { DeviceRegistry, toImiThinClient } from "./device-registry";
 import { CommandQueue, toImiCommandExec } from "./command-queue";
 import { IdentityResolver } from "./identity";
+import { RevokedCertificates } from "./revoked-certificates";
 import { DeviceSessions } from "./device-sessions";
-import { AdminAuth, AdminCredentials } from "./admin-auth";
+import { AdminAuth, AdminCredentials, LockoutPolicy } from "./admin-auth";
 import { Router } from "./router";
 import { onboardingHandler } from "./onboarding";
 import { registerImiRoutes } from "./imi-api";
 import { registerAppProxy } from "./app-proxy";
 import { registerWebApp } from "./web-app";
 import { refuse, refuseUpgrade } from "./refusals";
-import { sendJson } from "../common/http-io";
+import { ClientAbortedError, remoteOf, sendJson } from "../common/http-io";
+import { servletPath } from "../common/servlet-path";
 import { createHttpsListener, HttpsListener } from "../common/https-listener";
 import { IcgConnector, IcgLinkOptions } from "./icg-connector";
 
@@ -45,8 +47,13 @@ export interface MockUmsOptions {
   readonly appConfig?: UmsAppConfig;
   /** One-time enrollment keys valid from the start (more can be minted through the IMI API). @default none */
   readonly enrollmentKeys?: readonly string[];
-  /** IMI credentials. @default { username: "admin", password: "ums-edge-lab" } */
+  /**
+   * IMI credentials. @default DEFAULT_ADMIN, for in-process tests only: the process entry
+   * (`ums-edge ums`) and the lab always give one (generated when none is given).
+   */
   readonly admin?: AdminCredentials;
+  /** When repeated wrong passwords lock the IMI account. @default DEFAULT_LOCKOUT (5 failures, 30 s doubling to 15 min) */
+  readonly adminLockout?: LockoutPolicy;
   /** Heartbeat interval devices are told to use, ms. @default 30000 */
   readonly heartbeatMs?: number;
   /** How long a new device socket may take to say hello, ms. @default 10000 */
@@ -72,6 +79,7 @@ export interface MockUmsOptions {
   readonly icg?: IcgLinkOptions;
 }
 
+/** The in-process default (tests). Never used by the process entry or the lab, which generate a password. */
 export const DEFAULT_ADMIN: AdminCredentials = { username: "admin", password: "ums-edge-lab" };
 
 /** Checks options before anything starts; messages name the option and the fix. */
@@ -131,7 +139,8 @@ export class MockUms {
     const read = (file: string) => fs.readFileSync(file, "utf8");
     const clientCaChainPem = read(pki.clientCaChain);
     const verifier = new ChainVerifier(clientCaChainPem, o.checkRevocation === false ? undefined : read(pki.crl));
-    const identity = new IdentityResolver(appConfig.forwarding, verifier);
+    const revoked = new RevokedCertificates();
+    const identity = new IdentityResolver(appConfig.forwarding, verifier, revoked);
     const keys = new EnrollmentKeys(o.enrollmentKeys ?? []);
     const registry = new DeviceRegistry();
     const commands = new CommandQueue();
@@ -156,37 +165,45 @@ export class MockUms {
         issuer: { certificatePem: deviceCaCertPem, privateKeyPem: read(pki.deviceCa.key), chainPem: deviceCaCertPem },
         clusterAddress,
         certificateValidityDays: o.certificateValidityDays ?? 365,
+        revoked,
+        disconnect: (deviceId, reason) => sessions.disconnect(deviceId, reason),
       }),
     );
     router.add("GET", ROUTES.deviceSocket, (ctx) =>
       refuse(log, ctx.req, ctx.res, { status: 426, error: "upgrade-required", reason: `${ROUTES.deviceSocket} is the device WebSocket: send 'Upgrade: websocket'`, headers: { upgrade: "websocket" } }),
     );
     const serverStatus = (): ImiServerStatus => ({ rmGuiServerVersion: MOCK_UMS_VERSION, buildNumber: 1, serverUUID, server: `${pki.fqdn}:${endpoint.port}`, status: "ok" });
-    registerImiRoutes(router, { log, registry, commands, keys, auth: new AdminAuth(o.admin ?? DEFAULT_ADMIN), deliver: (id) => sessions.deliver(id), serverStatus });
+    registerImiRoutes(router, { log, registry, commands, keys, auth: new AdminAuth(o.admin ?? DEFAULT_ADMIN, undefined, o.adminLockout), deliver: (id) => sessions.deliver(id), serverStatus });
     registerAppProxy(router, { log, identity, appSizeBytes: o.appSizeBytes ?? 256 * 1024 });
     registerWebApp(router, pki.fqdn);
 
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      // Routed on the path a servlet container would serve (dot segments, ';' parameters, escapes resolved).
+      const routed = servletPath(req.url ?? "/");
       let url: URL;
       try {
         url = new URL(req.url ?? "/", "https://ums.invalid");
       } catch {
-        return refuse(log, req, res, { status: 400, error: "malformed-request", reason: "the request target is not a valid path" });
+        url = new URL("https://ums.invalid/");
       }
-      const match = router.match(req.method ?? "GET", url.pathname);
+      if (!routed.ok) return refuse(log, req, res, { status: 400, error: "malformed-request", reason: `the request target is not a valid path: ${routed.reason}` });
+      const path = routed.path;
+      const match = router.match(req.method ?? "GET", path);
       if (match.kind === "not-found") {
-        return refuse(log, req, res, { status: 404, error: "no-route", reason: `the mock UMS has no route for ${req.method} ${url.pathname.slice(0, 120)}` });
+        return refuse(log, req, res, { status: 404, error: "no-route", reason: `the mock UMS has no route for ${req.method} ${path.slice(0, 120)}` });
       }
       if (match.kind === "wrong-method") {
         return refuse(log, req, res, {
           status: 405,
           error: "method-not-allowed",
-          reason: `${url.pathname.slice(0, 120)} accepts ${match.allowed.join(", ")}, not ${req.method}`,
+          reason: `${path.slice(0, 120)} accepts ${match.allowed.join(", ")}, not ${req.method}`,
           headers: { allow: match.allowed.join(", ") },
         });
       }
       Promise.resolve(match.handler({ req, res, url, rest: match.rest })).catch((e: Error) => {
-        log.error("internal-error", { path: url.pathname, error: e.message });
+        // A client that went away mid-body is not a failure of the UMS: nothing to answer, nothing to report as an error.
+        if (e instanceof ClientAbortedError) return void log.info("client-aborted", { path, ...remoteOf(req), detail: e.message });
+        log.error("internal-error", { path, error: e.message });
         refuse(log, req, res, { status: 500, error: "internal-error", reason: `the mock UMS failed: ${e.message}` });
       });
     };
@@ -209,7 +226,8 @@ export class MockUms {
     const tls = createHttpsListener({ ...material, maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "ums", onRequest });
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
-      const path = (req.url ?? "").split("?")[0];
+      const routed = servletPath(req.url ?? "/");
+      const path = routed.ok ? routed.path : (req.url ?? "");
       if (path !== ROUTES.deviceSocket) {
         return refuseUpgrade(log, req, socket, { status: 404, error: "no-route", reason: `no WebSocket at ${path.slice(0, 120)}; devices connect to ${ROUTES.deviceSocket}` });
       }

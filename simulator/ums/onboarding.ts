@@ -3,6 +3,7 @@ import { issueCertificate, parseCsr, CsrError } from "../pki";
 import { MAX_ONBOARD_BODY_BYTES, OnboardRequest, OnboardResponse } from "../protocol/onboarding";
 import type { StructuredLogger } from "../common/structured-log";
 import type { DeviceRegistry } from "./device-registry";
+import type { RevokedCertificates } from "./revoked-certificates";
 import { EnrollmentKeys, keyRef } from "./enrollment-keys";
 import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";
 import { refuse, RefusalSpec } from "./refusals";
@@ -32,6 +33,10 @@ export interface OnboardingDeps {
   readonly clusterAddress?: () => string;
   /** Lifetime of an issued device certificate. */
   readonly certificateValidityDays: number;
+  /** Where a re-enrolled device's old certificate is revoked. */
+  readonly revoked: RevokedCertificates;
+  /** Closes a device's live session (its certificate was just revoked). */
+  readonly disconnect: (deviceId: string, reason: string) => void;
 }
 
 const UNIT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -103,6 +108,16 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
     if (csr.keyBits < 2048) {
       return no({ status: 400, error: "csr-weak-key", reason: `the CSR holds an RSA-${csr.keyBits} key; device certificates are issued for RSA-2048 or larger`, unitId });
     }
+    // An enrollment key admits a new device, never an existing one: that would let anyone holding a key take a device over.
+    const known = deps.registry.byUnitId(unitId);
+    if (known && !known.reenrollmentAllowed) {
+      return no({
+        status: 409,
+        error: "device-exists",
+        reason: `unit '${unitId}' is already enrolled (device ${known.id}); re-enrolling it needs the administrator's permission first (POST /umsapi/v3/thinclients/${known.id}/reenrollment)`,
+        unitId,
+      });
+    }
     // Spend the key only now: a malformed CSR does not burn it. Synchronous, so no other request
     // can spend it between check and consume.
     if (deps.keys.consume(request.enrollmentKey) !== "usable") {
@@ -116,7 +131,17 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
       validityDays: deps.certificateValidityDays,
     });
     const serial = new X509Certificate(certificate).serialNumber;
-    const device = deps.registry.enroll({ unitId, mac: request.mac.replace(/[:-]/g, "").toUpperCase(), firmware: request.firmware, enrolledBy: "onboarding", certificateSerial: serial });
+    const onboarded = deps.registry.onboard({ unitId, mac: request.mac.replace(/[:-]/g, "").toUpperCase(), firmware: request.firmware, certificateSerial: serial });
+    if (!onboarded.ok) {
+      // The permission was used up by a concurrent onboarding between the check above and now.
+      return no({ status: 409, error: "device-exists", reason: `unit '${unitId}' is already enrolled (device ${onboarded.device.id})`, unitId });
+    }
+    const device = onboarded.device;
+    if (onboarded.replacedSerial !== undefined) {
+      deps.revoked.revoke(onboarded.replacedSerial, `unit '${unitId}' was re-enrolled with the administrator's permission`);
+      deps.disconnect(device.id, "the device's certificate was revoked: it was re-enrolled");
+      deps.log.info("device-reenrolled", { unitId, deviceId: device.id, revokedSerial: onboarded.replacedSerial, serial });
+    }
     const answer: OnboardResponse = { unitId, deviceId: device.id, certificate, chain: deps.issuer.chainPem, clusterAddress: deps.clusterAddress?.() };
     deps.log.info("onboarded", {
       unitId,

@@ -16,7 +16,7 @@ export const UMS_FLAGS = {
   helloTimeoutMs: { flag: "--hello-timeout-ms", kind: "integer", value: "<n>", min: 10, max: 3_600_000, description: "how long a device socket may wait before its hello", defaultText: "10000" },
   clusterAddress: { flag: "--cluster-address", kind: "string", value: "<url>", description: "cluster address returned at onboarding (default https://<fqdn>:<port>)" },
   adminUser: { flag: "--admin-user", kind: "string", value: "<name>", description: "IMI user", defaultText: "admin" },
-  adminPassword: { flag: "--admin-password", kind: "string", value: "<password>", description: "IMI password (or env UMS_EDGE_ADMIN_PASSWORD; default ums-edge-lab)" },
+  adminPassword: { flag: "--admin-password", kind: "string", value: "<password>", description: "IMI password (or env UMS_EDGE_ADMIN_PASSWORD; default: a random one, printed in the ready line)" },
   appSizeBytes: { flag: "--app-size", kind: "integer", value: "<bytes>", min: 1, max: 512 * 1024 * 1024, description: "size of each app the update proxy serves", defaultText: "262144" },
   checkRevocation: { flag: "--no-check-revocation", kind: "boolean", description: "do not check device certificates against the lab CRL" },
   quiet: { flag: "--quiet", kind: "boolean", description: "no log lines on stderr" },
@@ -33,4 +33,11 @@ export function umsArgs(options: UmsProcessOptions): string[] {
 }
 
 /** What the mock UMS prints on stdout when it is ready: its endpoints. */
-export type UmsReadyLine = UmsEndpoints & { readonly event: "ready"; readonly component: "ums"; readonly pid: number; readonly adminUser: string };
+export type UmsReadyLine = UmsEndpoints & {
+  readonly event: "ready";
+  readonly component: "ums";
+  readonly pid: number;
+  readonly adminUser: string;
+  /** Only when the UMS made the password up (no --admin-password, no UMS_EDGE_ADMIN_PASSWORD). */
+  readonly adminPassword?: string;
+};

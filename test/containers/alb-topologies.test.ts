@@ -54,7 +54,7 @@ describeWithEngine("ALB topologies in containers", () => {
     beforeAll(async () => {
       topo = await new ContainerTopology({ topology, pki: pki.dir, stackDir: synth.stacks[stackName], enrollmentKeys: KEYS, ums: { heartbeatMs: 500 } }).start();
       alb = topo.front as StartedAlbEmulatorContainer;
-      imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn });
+      imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn, credentials: topo.ums.getAdminCredentials() });
     });
 
     afterAll(async () => {

@@ -55,7 +55,7 @@ describeWithEngine("direct and reverse-proxy topologies in containers", () => {
         await onboarding.waitForOnline(1, 30_000);
         expect((await probe.waitForSettled(20_000)).states).toEqual({ online: 1 });
         // The published port: how an admin on this machine reaches the UMS.
-        const imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn });
+        const imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn, credentials: topo.ums.getAdminCredentials() });
         const listed = await imi.thinclients();
         expect(listed).toContainEqual(expect.objectContaining({ unitID: onboarding.getOnlineUnitIds()[0], online: true }));
         // The probe got in and exited once settled: the UMS knows it (offline by now).
@@ -85,7 +85,7 @@ describeWithEngine("direct and reverse-proxy topologies in containers", () => {
       const fleet = await topo.fleet({ count: 2, enrollmentKeys: ["ek-proxy-1", "ek-proxy-2"], ...FAST }).start();
       try {
         const online = await fleet.waitForOnline(2, 30_000);
-        const imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn });
+        const imi = new ImiClient({ baseUrl: topo.ums.getUrl(), caFile: pki.web.rootCert, serverName: pki.fqdn, credentials: topo.ums.getAdminCredentials() });
         const listed = await imi.thinclients();
         for (const unitId of online) expect(listed).toContainEqual(expect.objectContaining({ unitID: unitId, online: true }));
       } finally {

@@ -38,8 +38,10 @@ test("prints one ready line with its endpoints, serves, and stops cleanly on SIG
     webRootCertPath: pki.web.rootCert,
     forwarding: { enabled: false },
     adminUser: "admin",
+    adminPassword: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/), // made up: no --admin-password, no UMS_EDGE_ADMIN_PASSWORD
   });
-  const imi = new ImiClient({ baseUrl: ready.url as string, caFile: ready.webRootCertPath as string, serverName: pki.fqdn });
+  const imi = new ImiClient({ baseUrl: ready.url as string, caFile: ready.webRootCertPath as string, serverName: pki.fqdn, credentials: { username: "admin", password: ready.adminPassword as string } });
+  await expect(new ImiClient({ baseUrl: ready.url as string, caFile: ready.webRootCertPath as string, serverName: pki.fqdn }).login()).rejects.toThrow(/IMI answered 401/); // not the old constant
   expect((await imi.request("GET", "/info")).status).toBe(200);
   await expect(imi.mintEnrollmentKeys(2)).resolves.toHaveLength(2);
 

@@ -106,6 +106,11 @@ export class StartedMockUmsContainer extends StartedComponentContainer<UmsReadyL
     return this.ready.adminUser;
   }
 
+  /** The IMI credentials: the password the UMS made up (its ready line), unless one was given. */
+  getAdminCredentials(): { username: string; password: string } {
+    return { username: this.ready.adminUser, password: this.ready.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD ?? "" };
+  }
+
   /** The forwarding it read from application.yml (`enabled: false` without one). */
   getForwarding(): UmsReadyLine["forwarding"] {
     return this.ready.forwarding;

@@ -108,9 +108,11 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
         port: portOn(runtime, umsPort),
         heartbeatMs: options.umsHeartbeatMs ?? 1000,
         icgUrl: icg?.url,
+        adminUser: lab.admin.username,
         quiet: options.quiet,
       },
-      { spawner: runtime.spawner(d.sides.ums), logFile: log("ums") },
+      // The password through the environment, not the command line (visible to every user in ps).
+      { spawner: runtime.spawner(d.sides.ums), logFile: log("ums"), env: { UMS_EDGE_ADMIN_PASSWORD: lab.admin.password } },
     ),
   ).ready;
   const target = icg ?? ums;
@@ -202,7 +204,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       runtime,
       deviceFacing: deviceFacing(definition),
       devices: { ...front.devices, serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert },
-      admin: { baseUrl: backend.ums.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: definition.sides.ums },
+      admin: { baseUrl: backend.ums.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: definition.sides.ums, credentials: lab.admin },
       ums: { host: backend.ums.host, port: backend.ums.port },
       albLogsDir: front.albLogsDir,
       nginxLogs: front.nginxLogs,

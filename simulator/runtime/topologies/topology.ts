@@ -2,6 +2,7 @@ import type { Runtime } from "../runtime";
 import type { RunningComponent } from "../component-process";
 import type { NetworkSide } from "../security-groups/model";
 import type { TopologyDefinition, TopologyName } from "./definitions";
+import type { AdminCredentials } from "../../ums/admin-auth";
 
 /** What a device is told (or configured with) to reach its management server. */
 export interface DeviceEndpoints {
@@ -27,7 +28,7 @@ export interface StartedTopology {
   readonly deviceFacing: DeviceFacing;
   readonly devices: DeviceEndpoints;
   /** The UMS IMI API, and the side the UMS (and so its administrator) is on. */
-  readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string; readonly side: NetworkSide };
+  readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string; readonly side: NetworkSide; readonly credentials: AdminCredentials };
   /** The UMS's own listener (devices, or only the admin API behind an ICG), which devices must not reach when a front is there. */
   readonly ums: { readonly host: string; readonly port: number };
   /** The ALB emulator's log directory (AWSLogs/... and alb-emulator.log). */

@@ -5,6 +5,8 @@ import { onboardingFlow, onboardingOn8443Flow, managementSessionFlow, rebootFlow
 import { certificateFlow } from "./certificates";
 import { noCertificateFlow, spoofedHeaderFlow, outsideAllowListFlow } from "./paths";
 import { bypassFrontFlow } from "./isolation";
+import { traversalFlow } from "./traversal";
+import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 
 export interface FlowEntry {
@@ -34,6 +36,8 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "no-cert-management": { run: noCertificateFlow },
   "spoofed-header": { run: spoofedHeaderFlow },
   "path-outside-allow-list": { run: outsideAllowListFlow },
+  "path-traversal": { run: traversalFlow },
+  "reenroll-existing-unit": { run: reenrollmentFlow },
   "bypass-front": { run: bypassFrontFlow },
   "ums-wrong-header": { run: misconfiguredUmsFlow("wrong-header-verify"), ownTopology: true },
   "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
