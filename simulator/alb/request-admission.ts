@@ -38,7 +38,7 @@ export function admitRequest(req: RequestHead, mode: DesyncMitigationMode): Admi
   const verdict = classifyRequest(req);
   const action = desyncAction(mode, verdict.classification);
   const no = (answer: LbAnswer): Admission => ({ verdict, answer, closeAfter: true });
-  if (action === "block") return no(errorAnswer(400, `desync mitigation (${mode} mode) blocked a ${describe(verdict)} request`));
+  if (action === "block") return no(errorAnswer(400, `desync mitigation (${mode} mode) blocked a request classified ${describe(verdict)}`));
   if (req.framingError) return no(errorAnswer(400, `the request's body length cannot be known: ${req.framingError} (${describe(verdict)})`));
   if (req.unsupportedCoding !== undefined) return no(errorAnswer(501, `Transfer-Encoding '${req.unsupportedCoding}' is not supported (only chunked and identity are)`));
   if (req.method === "TRACE") return no(errorAnswer(405, "the TRACE method is not supported by Application Load Balancers"));

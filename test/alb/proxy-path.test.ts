@@ -172,7 +172,7 @@ test.each([
   c.send(request);
   const r = await c.next();
   expect([r.status, r.headers.connection, r.headers.server]).toEqual([400, "close", "awselb/2.0"]);
-  expect(r.headers["x-alb-emulator-reason"]).toMatch(/^malformed request: |^desync mitigation \(defensive mode\) blocked a Severe/);
+  expect(r.headers["x-alb-emulator-reason"]).toMatch(/^malformed request: |^desync mitigation \(defensive mode\) blocked a request classified Severe/);
   await c.closed;
   expect(echo.hits.get("/x") ?? 0).toBe(before);
 });
