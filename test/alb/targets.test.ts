@@ -96,6 +96,23 @@ describe("targets", () => {
     expect(r.headers["x-alb-emulator-reason"]).toMatch(/closed the connection before answering/);
   });
 
+  test("a target that accepts the connection but never completes the TLS handshake: 502 after the handshake timeout (AWS: 10 s)", async () => {
+    const silent = net.createServer(() => undefined); // TCP accepted, not a byte of TLS
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const dir = editedStack(synth.stacks["icg-alb-verify"], (json) => {
+      for (const tg of Object.values(json.resource.aws_lb_target_group) as Array<Record<string, any>>) tg.health_check.enabled = false;
+    });
+    dirs.push(dir);
+    try {
+      const alb = await start({ stackDir: dir, target: `127.0.0.1:${(silent.address() as net.AddressInfo).port}`, connectTimeoutMs: 300 });
+      const r = await request(`${alb.listenerUrl(443)}/x`);
+      expect(r.status).toBe(502);
+      expect(r.headers["x-alb-emulator-reason"]).toMatch(/did not complete the TLS handshake within 300 ms/);
+    } finally {
+      silent.close();
+    }
+  });
+
   test("a target that does not answer in time: 504", async () => {
     const t = await echoTarget("hanging");
     const alb = await start({ target: t.address, targetTimeoutMs: 300 });
