@@ -87,8 +87,45 @@ function contentLengthOf(current: number, value: string): number | HeadError {
   return current;
 }
 
-/** A response head, filled in place: one object shape for every head (no copies). */
-class Head implements ResponseHead {
+/** The fields of a head that requests and responses read alike, as they are filled in. */
+export interface CommonFields {
+  close: boolean;
+  keepAliveToken: boolean;
+  upgradeToken: boolean;
+  upgradeHeader: boolean;
+  host: string | undefined;
+  userAgent: string | undefined;
+  expectContinue: boolean;
+}
+
+/** Reads a header field (lower-case name) that means the same in a request and a response: connection reuse, upgrades, Host, User-Agent, Expect. */
+export function readCommonField(h: CommonFields, lowerName: string, value: string): void {
+  switch (lowerName) {
+    case "connection":
+      for (const token of value.split(",")) {
+        const t = trimOws(token).toLowerCase();
+        if (t === "close") h.close = true;
+        else if (t === "keep-alive") h.keepAliveToken = true;
+        else if (t === "upgrade") h.upgradeToken = true;
+      }
+      break;
+    case "upgrade":
+      h.upgradeHeader = true;
+      break;
+    case "host":
+      h.host ??= value;
+      break;
+    case "user-agent":
+      h.userAgent ??= value;
+      break;
+    case "expect":
+      if (value.toLowerCase() === "100-continue") h.expectContinue = true;
+      break;
+  }
+}
+
+/** What every head is filled with as its fields are read (requests and responses alike). */
+export class HeadState implements CommonFields {
   raw: string[] = [];
   lower: string[] = [];
   contentLength = -1;
@@ -102,13 +139,19 @@ class Head implements ResponseHead {
   userAgent: string | undefined = undefined;
   expectContinue = false;
   keepAlive = false;
+}
+
+/** A response head, filled in place: one object shape for every head (no copies). */
+class Head extends HeadState implements ResponseHead {
   status = 0;
   reason = "";
 
   constructor(
     readonly size: number,
     readonly minor: 0 | 1,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /** Parses the header fields from `p` (the start of the first field line) to the empty line ending `s`, into `h`. */
@@ -143,26 +186,8 @@ function parseFields(s: string, p: number, h: Head): HeadError | undefined {
           h.transferEncoding = true;
         }
         break;
-      case "connection":
-        for (const token of value.split(",")) {
-          const t = trimOws(token).toLowerCase();
-          if (t === "close") h.close = true;
-          else if (t === "keep-alive") h.keepAliveToken = true;
-          else if (t === "upgrade") h.upgradeToken = true;
-        }
-        break;
-      case "upgrade":
-        h.upgradeHeader = true;
-        break;
-      case "host":
-        h.host ??= value;
-        break;
-      case "user-agent":
-        h.userAgent ??= value;
-        break;
-      case "expect":
-        if (value.toLowerCase() === "100-continue") h.expectContinue = true;
-        break;
+      default:
+        readCommonField(h, l, value);
     }
   }
   if (h.transferEncoding && h.contentLength >= 0) return new HeadError("both Transfer-Encoding and Content-Length");

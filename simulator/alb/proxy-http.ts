@@ -6,7 +6,7 @@ import { headerValues, ResponseHead } from "./http-head";
 import type { ListenerContext } from "./listener-context";
 import { admitRequest } from "./request-admission";
 import type { RequestHead } from "./request-head";
-import { logAccess } from "./request-log";
+import { logAccess, RequestOutcome } from "./request-log";
 import { answerBytes, errorAnswer, LbAnswer } from "./responses";
 import { applyTransforms, Decision, RequestFacts, TransformedRequest } from "./rules";
 import type { TargetConnection, TargetExchange, TargetFailure } from "./target-connection";
@@ -187,23 +187,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     this.up?.destroy();
     this.up = null;
     // AWS ("Troubleshoot" > HTTP 460): the client closed the connection before the load balancer answered.
-    if (unanswered && this.ctx.accessLog) {
-      const target = this.picked ? this.targetName : undefined;
-      logAccess(this.ctx, this.req, this.conn.info, {
-        type: "https",
-        status: 460,
-        target,
-        groupArn: target ? this.groupArn() : undefined,
-        traceId: this.forwarded?.traceId ?? "-",
-        decision: this.decision,
-        receivedBytes: this.received,
-        sentBytes: this.sent,
-        start: this.startedAt,
-        requestMs: this.sentAt === undefined ? undefined : this.sentAt - this.startedAt,
-        verdict: this.verdict,
-        transformed: this.transformed,
-      });
-    }
+    if (unanswered) this.log(460, this.picked ? this.targetName : undefined, { requestMs: this.sentAt === undefined ? undefined : this.sentAt - this.startedAt });
   }
 
   onInterim(head: ResponseHead): void {
@@ -279,25 +263,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
   private complete(status: number): void {
     this.done = true;
     this.up = null; // back in its pool, or closed
-    if (this.ctx.accessLog) {
-      logAccess(this.ctx, this.req, this.conn.info, {
-        type: "https",
-        status,
-        targetStatus: status,
-        target: this.targetName,
-        groupArn: this.groupArn(),
-        traceId: this.forwarded!.traceId,
-        decision: this.decision,
-        receivedBytes: this.received,
-        sentBytes: this.sent,
-        start: this.startedAt,
-        requestMs: this.sentAt! - this.startedAt,
-        targetMs: this.firstByteAt! - this.sentAt!,
-        responseMs: 0,
-        verdict: this.verdict,
-        transformed: this.transformed,
-      });
-    }
+    this.log(status, this.targetName, { targetStatus: status, requestMs: this.sentAt! - this.startedAt, targetMs: this.firstByteAt! - this.sentAt!, responseMs: 0 });
     this.conn.responseDone(this.closeAfter);
   }
 
@@ -313,26 +279,32 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
     if (a.status >= 400) {
       ctx.emit({ kind: "request-refused", time: new Date().toISOString(), listenerPort: ctx.model.port, client: info.client, method: this.req.method, url: this.req.target, status: a.status, decidedBy: this.decision.decidedBy, reason: a.explanation });
     }
-    if (ctx.accessLog) {
-      const target = this.picked && !undispatched ? this.targetName : undefined;
-      logAccess(ctx, this.req, info, {
-        type: "https",
-        status: a.status,
-        target,
-        groupArn: target ? this.groupArn() : undefined,
-        traceId: this.forwarded?.traceId ?? "-",
-        decision: this.decision,
-        receivedBytes: this.received,
-        sentBytes: this.sent,
-        start: this.startedAt,
-        requestMs: undispatched ? undefined : target ? (this.sentAt === undefined ? undefined : this.sentAt - this.startedAt) : 0,
-        targetMs: undispatched ? undefined : target ? undefined : 0,
-        responseMs: undispatched || target ? undefined : 0,
-        verdict: this.verdict,
-        transformed: this.transformed,
-      });
-    }
+    const target = this.picked && !undispatched ? this.targetName : undefined;
+    this.log(a.status, target, {
+      requestMs: undispatched ? undefined : target ? (this.sentAt === undefined ? undefined : this.sentAt - this.startedAt) : 0,
+      targetMs: undispatched ? undefined : target ? undefined : 0,
+      responseMs: undispatched || target ? undefined : 0,
+    });
     this.conn.responseDone(close);
+  }
+
+  /** The access-log entry of this exchange, with what every entry shares filled in. */
+  private log(status: number, target: string | undefined, times: Pick<RequestOutcome, "targetStatus" | "requestMs" | "targetMs" | "responseMs">): void {
+    if (!this.ctx.accessLog) return;
+    logAccess(this.ctx, this.req, this.conn.info, {
+      type: "https",
+      status,
+      target,
+      groupArn: target ? this.groupArn() : undefined,
+      traceId: this.forwarded?.traceId ?? "-",
+      decision: this.decision,
+      receivedBytes: this.received,
+      sentBytes: this.sent,
+      start: this.startedAt,
+      verdict: this.verdict,
+      transformed: this.transformed,
+      ...times,
+    });
   }
 
   private groupArn(): string | undefined {

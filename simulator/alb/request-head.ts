@@ -1,4 +1,4 @@
-import { HeadError, HeadFields, MAX_HEAD_BYTES, skipEmptyLines, trimOws } from "./http-head";
+import { HeadError, HeadFields, HeadState, MAX_HEAD_BYTES, readCommonField, skipEmptyLines, trimOws } from "./http-head";
 
 /**
  * Client request heads as the load balancer reads them: leniently, because an ALB classifies a
@@ -115,20 +115,7 @@ export function contentLengthValue(value: string): number | undefined {
   return v === "" ? 0 : Number(v);
 }
 
-class Request implements RequestHead {
-  raw: string[] = [];
-  lower: string[] = [];
-  contentLength = -1;
-  transferEncoding = false;
-  chunked = false;
-  close = false;
-  keepAliveToken = false;
-  upgradeToken = false;
-  upgradeHeader = false;
-  host: string | undefined = undefined;
-  userAgent: string | undefined = undefined;
-  expectContinue = false;
-  keepAlive = false;
+class Request extends HeadState implements RequestHead {
   upgrade = false;
   framingError: string | undefined = undefined;
   unsupportedCoding: string | undefined = undefined;
@@ -141,7 +128,9 @@ class Request implements RequestHead {
     readonly target: string,
     readonly version: string,
     readonly minor: 0 | 1,
-  ) {}
+  ) {
+    super();
+  }
 
   field(name: string, value: string): void {
     const l = name.toLowerCase();
@@ -163,26 +152,8 @@ class Request implements RequestHead {
           this.codings.push(c);
         }
         break;
-      case "connection":
-        for (const token of value.split(",")) {
-          const t = trimOws(token).toLowerCase();
-          if (t === "close") this.close = true;
-          else if (t === "keep-alive") this.keepAliveToken = true;
-          else if (t === "upgrade") this.upgradeToken = true;
-        }
-        break;
-      case "upgrade":
-        this.upgradeHeader = true;
-        break;
-      case "host":
-        this.host ??= value;
-        break;
-      case "user-agent":
-        this.userAgent ??= value;
-        break;
-      case "expect":
-        if (value.toLowerCase() === "100-continue") this.expectContinue = true;
-        break;
+      default:
+        readCommonField(this, l, value);
     }
   }
 

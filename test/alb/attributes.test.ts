@@ -9,7 +9,7 @@ import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
 import { logLines, request } from "./helpers/client";
 import { RawClient } from "./helpers/raw-client";
-import { editedStack, synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
+import { editedStack, synthesizeTestStacks, SynthesizedStacks, withLoadBalancerAttributes } from "./helpers/stacks";
 
 /**
  * The load balancer's attributes, read from the stack's aws_lb, as AWS documents them ("Application
@@ -38,9 +38,7 @@ afterAll(async () => {
 
 /** An emulator for icg-alb-verify with these aws_lb attributes (every path reaches the echo target on 443). */
 async function albWith(attributes: Record<string, unknown> = {}, logs = false): Promise<StartedAlbEmulator> {
-  const dir = editedStack(synth.stacks["icg-alb-verify"], (json) => {
-    for (const lb of Object.values(json.resource.aws_lb) as Array<Record<string, unknown>>) Object.assign(lb, attributes);
-  });
+  const dir = withLoadBalancerAttributes(synth.stacks["icg-alb-verify"], attributes);
   dirs.push(dir);
   const logsDir = logs ? fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-attr-")) : undefined;
   if (logsDir) dirs.push(logsDir);

@@ -13,7 +13,7 @@ import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
 import { logLines } from "./helpers/client";
 import { RawClient } from "./helpers/raw-client";
-import { editedStack, synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
+import { synthesizeTestStacks, SynthesizedStacks, withLoadBalancerAttributes } from "./helpers/stacks";
 
 /**
  * HTTP Desync Guardian as the emulated ALB applies it: each shape of AWS's classification-reason
@@ -100,9 +100,7 @@ describe("through the emulated ALB, per mode", () => {
     synth = await synthesizeTestStacks([{ variant: "icg-alb-verify" }]);
     echo = await startEchoTarget(pki);
     for (const mode of ["monitor", "defensive", "strictest"] as const) {
-      const dir = editedStack(synth.stacks["icg-alb-verify"], (json) => {
-        for (const lb of Object.values(json.resource.aws_lb) as Array<Record<string, unknown>>) lb.desync_mitigation_mode = mode;
-      });
+      const dir = withLoadBalancerAttributes(synth.stacks["icg-alb-verify"], { desync_mitigation_mode: mode });
       const logs = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-desync-"));
       dirs.push(dir, logs);
       albs.set(mode, await new AlbEmulator({ stackDir: dir, target: echo.address, ports: { 8443: 0, 443: 0 }, logsDir: logs }).start());

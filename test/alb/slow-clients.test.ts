@@ -10,7 +10,7 @@ import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget } from "./helpers/echo-target";
 import { logLines } from "./helpers/client";
 import { RawClient } from "./helpers/raw-client";
-import { editedStack, synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
+import { synthesizeTestStacks, SynthesizedStacks, withLoadBalancerAttributes } from "./helpers/stacks";
 
 /**
  * Slow and broken clients at the emulated ALB: a listener is never held by a client that sends
@@ -50,9 +50,7 @@ afterAll(async () => {
 });
 
 async function alb(idleTimeout = 60, target = echo.address): Promise<StartedAlbEmulator> {
-  const dir = editedStack(synth.stacks["icg-alb-verify"], (json) => {
-    for (const lb of Object.values(json.resource.aws_lb) as Array<Record<string, unknown>>) lb.idle_timeout = idleTimeout;
-  });
+  const dir = withLoadBalancerAttributes(synth.stacks["icg-alb-verify"], { idle_timeout: idleTimeout });
   const logsDir = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-slow-"));
   dirs.push(dir, logsDir);
   const a = await new AlbEmulator({ stackDir: dir, target, ports: { 8443: 0, 443: 0 }, logsDir }).start();

@@ -45,3 +45,10 @@ export function editedStack(stackDir: string, edit: (json: Record<string, any>) 
   fs.writeFileSync(file, JSON.stringify(json, null, 2));
   return dir;
 }
+
+/** A copy of a stack directory whose load balancer (aws_lb) has these attributes too, e.g. `{ idle_timeout: 1 }`. */
+export function withLoadBalancerAttributes(stackDir: string, attributes: Record<string, unknown>): string {
+  return editedStack(stackDir, (json) => {
+    for (const lb of Object.values(json.resource.aws_lb) as Array<Record<string, unknown>>) Object.assign(lb, attributes);
+  });
+}
