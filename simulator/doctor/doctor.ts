@@ -92,7 +92,7 @@ export async function runDoctor(url: string, options: DoctorOptions = {}): Promi
     add("reachable", "fail", `cannot open a TLS connection to ${target.host}:${target.port} (${anonymous.error})`);
     return findings;
   }
-  const request = probeCertificateRequest(target.host, target.port, target.servername);
+  const request = await probeCertificateRequest(target.host, target.port, target.servername);
   const required = !anonymous.ok && (withCert?.ok === true || request?.requested === true);
   /** Why probes that need an accepted connection cannot run: the listener wants a certificate and has none it accepts. */
   const blockedWhy = !required || withCert?.ok ? undefined : identity ? REFUSED_CERT : NEEDS_CERT;
