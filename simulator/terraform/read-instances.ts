@@ -1,6 +1,7 @@
 import { openStack } from "./read-stack";
 import { parseExpression } from "./expressions";
 import type { StackReader, TfResource } from "./stack-reader";
+import { securityGroupsOfStack, SecurityGroupRule, StackSecurityGroups } from "./security-groups";
 
 /**
  * The EC2 instances of a synthesized stack (the UMS or ICG server) as a summary reads them: type,
@@ -54,38 +55,35 @@ function imageOf(reader: StackReader, instance: TfResource): string | undefined 
   return Array.isArray(name) ? name.map(String).join(", ") : undefined;
 }
 
-function portsOf(rule: Readonly<Record<string, unknown>>): string {
-  const protocol = literal(rule.ip_protocol) ?? "?";
-  if (protocol === "-1") return "all";
-  const from = literal(rule.from_port);
-  const to = literal(rule.to_port);
-  return `${protocol} ${from === to ? from : `${from}-${to}`}`;
+function portsOf(rule: SecurityGroupRule): string {
+  if (rule.ipProtocol === "-1") return "all";
+  const all = rule.fromPort === undefined || rule.fromPort === -1;
+  return all ? `${rule.ipProtocol} all ports` : `${rule.ipProtocol} ${rule.fromPort === rule.toPort ? rule.fromPort : `${rule.fromPort}-${rule.toPort}`}`;
 }
 
-/** A security group of the stack by its `name` (`security group ums-edge-uv-alb-sg`), or a literal id. */
-function groupName(reader: StackReader, value: unknown): string | undefined {
-  const address = referenced(value);
-  if (!address) return literal(value);
-  const group = reader.resources("aws_security_group").find((g) => g.address === address);
-  return `security group ${(group && literal(group.body.name)) ?? address}`;
-}
-
-function ingressOf(reader: StackReader, groups: readonly string[]): IngressModel[] {
-  return reader
-    .resources("aws_vpc_security_group_ingress_rule")
-    .filter((r) => groups.includes(referenced(r.body.security_group_id) ?? ""))
+/** Inbound rules of the instance's groups, peers named as a person reads them. */
+function ingressOf(groups: StackSecurityGroups, memberOf: readonly string[]): IngressModel[] {
+  const named = (id: string) => `security group ${groups.groups.find((g) => g.id === id)?.name ?? id}`;
+  return groups.groups
+    .filter((g) => memberOf.includes(g.id))
+    .flatMap((g) => g.ingress)
     .map((r) => ({
-      ports: portsOf(r.body),
-      from: literal(r.body.cidr_ipv4) ?? literal(r.body.cidr_ipv6) ?? groupName(reader, r.body.referenced_security_group_id) ?? "?",
-      description: literal(r.body.description),
+      ports: portsOf(r),
+      from: r.cidrIpv4 ?? r.cidrIpv6 ?? (r.referencedSecurityGroupId ? named(r.referencedSecurityGroupId) : "?"),
+      description: r.description,
     }));
 }
 
 /** The instances of the stack in `stackDir`, in the order of cdk.tf.json. */
 export function readInstances(stackDir: string): InstanceModel[] {
   const reader = openStack(stackDir);
+  const groups = securityGroupsOfStack(reader);
   return reader.resources("aws_instance").map((instance) => {
-    const groups = (Array.isArray(instance.body.vpc_security_group_ids) ? instance.body.vpc_security_group_ids : []).map((g) => referenced(g) ?? String(g));
+    // Group ids as the security-group reader keys them: the resource name, or a literal sg- id.
+    const memberOf = (Array.isArray(instance.body.vpc_security_group_ids) ? instance.body.vpc_security_group_ids : []).map((g) => {
+      const e = parseExpression(g);
+      return e.kind === "reference" && e.type === "aws_security_group" ? e.name : String(g);
+    });
     const root = reader.block(instance.body, "root_block_device");
     const size = root ? literal(root.volume_size) : undefined;
     return {
@@ -96,7 +94,7 @@ export function readInstances(stackDir: string): InstanceModel[] {
       rootVolumeGiB: size === undefined ? undefined : Number(size),
       keyName: literal(instance.body.key_name),
       staticPublicIp: reader.resources("aws_eip").some((eip) => referenced(eip.body.instance) === instance.address),
-      ingress: ingressOf(reader, groups),
+      ingress: ingressOf(groups, memberOf),
     };
   });
 }
