@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { differences } from "../../scripts/cdktn-compare";
 
 /**
  * stacks/aws.ts is the one seam to the CDK: no other file in stacks/ imports `constructs`, `cdktf`
@@ -30,4 +31,15 @@ test("the provider is imported by resource path, never through its barrel", () =
 test("nothing in stacks/ imports the simulator", () => {
   const offenders = sources(STACKS).flatMap((f) => imports(f).filter((i) => i.startsWith(".") && path.resolve(path.dirname(f), i).startsWith(path.resolve(STACKS, "../simulator"))));
   expect(offenders).toEqual([]);
+});
+
+test("the cdktn comparison reports differences leaf by leaf, with the JSON path", () => {
+  const a = { terraform: { required_providers: { aws: { source: "aws", version: "6.25.0" } } }, resource: { x: [1, 2] }, gone: true };
+  const b = { terraform: { required_providers: { aws: { source: "hashicorp/aws", version: "6.25.0" } } }, resource: { x: [1, 3] } };
+  expect(differences(a, b)).toEqual([
+    { path: ".gone", cdktf: true, cdktn: undefined },
+    { path: ".resource.x[1]", cdktf: 2, cdktn: 3 },
+    { path: ".terraform.required_providers.aws.source", cdktf: "aws", cdktn: "hashicorp/aws" },
+  ]);
+  expect(differences(a, a)).toEqual([]);
 });
