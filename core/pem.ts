@@ -61,6 +61,6 @@ export function pemOnly(text: string, labels: readonly string[]): PemOnly {
   if (blankLines > 0) changes.push(`${blankLines} blank line(s)`);
   const dropped = blocks.filter((b) => !labels.includes(b.label)).map((b) => b.label);
   if (dropped.length > 0) changes.push(`block(s) ${[...new Set(dropped)].join(", ")}`);
-  if (changes.length === 0) changes.push("line wrapping");
+  if (changes.length === 0) changes.push("its layout (line width, final newline)");
   return { text: out, changes };
 }

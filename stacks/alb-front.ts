@@ -14,8 +14,6 @@ export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** The target group's port: the backend listens where devices would reach it directly. */
 export const TARGET_PORT = DEVICE_PORT;
 
-/** AWS's quota of listeners using mutual TLS in verify mode per load balancer. */
-export const MAX_VERIFY_LISTENERS = MAX_VERIFY_LISTENERS_PER_LOAD_BALANCER;
 
 /** Load balancer and target group names: ELB API CreateLoadBalancer / CreateTargetGroup. */
 const NAME_LIMIT = 32;
@@ -66,7 +64,9 @@ export interface AlbAttributes {
 export interface AlbLogDestination {
   /** The bucket (its policy must let ELB log delivery write under the prefixes). */
   readonly bucket: string;
+  /** Key prefix of the access logs. */
   readonly accessPrefix: string;
+  /** Key prefix of the connection logs (mTLS handshakes, `tls_verify_status`). */
   readonly connectionPrefix: string;
   /** Health-check logs go here when set. @default none: health-check logs off */
   readonly healthCheckPrefix?: string;
@@ -81,6 +81,7 @@ export interface AlbFrontProps {
   readonly backend: Backend;
   /** Mutual TLS mode of the front, as the AWS provider spells it. */
   readonly mode: MtlsMode;
+  /** The VPC of the load balancer and its target group. */
   readonly vpcId: string;
   /** At least two subnets in different Availability Zones. */
   readonly subnetIds: readonly string[];
@@ -158,7 +159,7 @@ export function validateAlbFrontProps(props: AlbFrontProps): void {
     check(l.mtls === "off" || l.mtls === mode, `listeners.${name}.mtls`, `listener '${name}' has 'mtls' '${l.mtls}' but 'mode' is '${mode}'; every mTLS listener of a front uses its 'mode' (the backend reads one forwarded header)`);
   }
   const verify = listeners.filter(([, l]) => l.mtls === "verify").map(([n]) => n);
-  check(verify.length <= MAX_VERIFY_LISTENERS, "listeners", `'listeners' has ${verify.length} listeners with 'mtls' 'verify' (${verify.join(", ")}); AWS allows at most ${MAX_VERIFY_LISTENERS} per load balancer`);
+  check(verify.length <= MAX_VERIFY_LISTENERS_PER_LOAD_BALANCER, "listeners", `'listeners' has ${verify.length} listeners with 'mtls' 'verify' (${verify.join(", ")}); AWS allows at most ${MAX_VERIFY_LISTENERS_PER_LOAD_BALANCER} per load balancer`);
   check(listeners.some(([, l]) => l.mtls !== "off"), "listeners", `no listener has 'mtls' '${mode}'; 'mode' '${mode}' needs at least one`);
 
   for (const [key, name] of Object.entries(props.headerNames ?? {}) as [MtlsHeaderKey, string][]) {

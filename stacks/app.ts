@@ -51,12 +51,10 @@ export function stageAssets(config: EdgeConfig, dir: string): StackAssets {
   };
 }
 
-function namePrefixOf(config: EdgeConfig, spec: StackSpec): string {
-  return `${config.project}-${STACK_VARIANT[spec.variant].code}`;
-}
-
-function providerOf(config: EdgeConfig, spec: StackSpec): ProviderProps {
-  return { region: config.region, tags: { Project: config.project, Stack: spec.variant, ManagedBy: "ums-edge" } };
+/** What every stack's props start with: its name, provider, state, resource-name prefix and FQDN. */
+function stackBasics(config: EdgeConfig, spec: StackSpec) {
+  const provider: ProviderProps = { region: config.region, tags: { Project: config.project, Stack: spec.variant, ManagedBy: "ums-edge" } };
+  return { stackName: spec.variant, provider, state: config.state, namePrefix: `${config.project}-${STACK_VARIANT[spec.variant].code}`, fqdn: config.cluster.fqdn };
 }
 
 function serverOptions(config: EdgeConfig) {
@@ -77,11 +75,7 @@ function serverOptions(config: EdgeConfig) {
 export function edgeStackProps(config: EdgeConfig, spec: StackSpec, assets: StackAssets): EdgeStackProps {
   if (!spec.mtlsMode) throw new Error(`'${spec.variant}' has no load balancer; use directStackProps`);
   return {
-    stackName: spec.variant,
-    provider: providerOf(config, spec),
-    state: config.state,
-    namePrefix: namePrefixOf(config, spec),
-    fqdn: config.cluster.fqdn,
+    ...stackBasics(config, spec),
     webCertificate: config.certificates.webCertificateArn ? { existingArn: config.certificates.webCertificateArn } : { files: assets.web },
     trustStore: spec.mtlsMode === "verify" ? { caBundleFile: assets.clientCaChain!, crlFile: assets.crl } : undefined,
     front: {
@@ -107,11 +101,7 @@ export function edgeStackProps(config: EdgeConfig, spec: StackSpec, assets: Stac
 /** The props of the stack without a load balancer (ums-direct). */
 export function directStackProps(config: EdgeConfig, spec: StackSpec): DirectStackProps {
   return {
-    stackName: spec.variant,
-    provider: providerOf(config, spec),
-    state: config.state,
-    namePrefix: namePrefixOf(config, spec),
-    fqdn: config.cluster.fqdn,
+    ...stackBasics(config, spec),
     server: { ...serverOptions(config), vpcId: config.network.vpcId },
     clientCidrs: config.network.deviceCidrs,
   };

@@ -25,7 +25,9 @@ const MAX_SERVERS = 1000;
 export interface BackendServersProps {
   /** Prefix of resource names. */
   readonly namePrefix: string;
+  /** What the servers run: chooses the AMI (Windows for a UMS, Linux for an ICG) and the admin port. */
   readonly backend: Backend;
+  /** The VPC of the servers' security group. */
   readonly vpcId: string;
   /** Subnets the servers are spread over in turn (server i in `subnetIds[i % length]`). */
   readonly subnetIds: readonly string[];

@@ -9,6 +9,7 @@ import { propsChecker } from "./props-error";
 export interface DirectStackProps {
   /** The stack's name: its directory under `<out>/stacks/`. */
   readonly stackName: string;
+  /** The AWS provider: region and the tags every resource gets. */
   readonly provider: ProviderProps;
   /** Where the Terraform state lives. @default local state beside the synth output */
   readonly state?: StateBackendProps;

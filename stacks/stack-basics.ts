@@ -3,6 +3,7 @@ import { AwsProvider, Construct } from "./aws";
 /** What every stack shares: the provider with ums-edge's default tags. */
 
 export interface ProviderProps {
+  /** The AWS region of every resource of the stack. */
   readonly region: string;
   /** Tags on every resource of the stack. */
   readonly tags: Readonly<Record<string, string>>;

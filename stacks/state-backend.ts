@@ -1,9 +1,11 @@
 import { LocalBackend, S3Backend, TerraformStack } from "./aws";
 
 export interface S3StateOptions {
+  /** The bucket holding the state (versioned, encrypted, private: README, "Terraform state"). */
   readonly bucket: string;
   /** Key prefix; the stack's state is `<key>/<stack>.tfstate`. */
   readonly key: string;
+  /** The bucket's region. */
   readonly region: string;
 }
 

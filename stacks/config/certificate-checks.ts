@@ -29,8 +29,6 @@ export const TRUST_STORE_LIMITS = {
   /** Revocation list file size (50 MB). */
   revocationFileBytes: 50 * 1024 * 1024,
 } as const;
-/** Kept for readers of the old name. */
-export const MAX_CA_LEVELS = TRUST_STORE_LIMITS.caLevels;
 /** ACM refuses private keys larger than 5 KB (ACM user guide, "Prerequisites for importing ACM certificates"). */
 const MAX_ACM_KEY_BYTES = 5120;
 
@@ -104,7 +102,7 @@ function parseCertificates(ref: FileRef, text: string): { certs: X509Certificate
 }
 
 /** Longest issuer path inside a bundle, in certificates. */
-export function caLevels(certs: readonly X509Certificate[]): number {
+function caLevels(certs: readonly X509Certificate[]): number {
   const depth = (cert: X509Certificate, seen: Set<X509Certificate>): number => {
     if (seen.has(cert)) return 0;
     const issuer = certs.find((c) => c !== cert && cert.checkIssued(c) && cert.verify(c.publicKey));
