@@ -5,7 +5,7 @@ import { untilSignal } from "../signals";
 import { prepareLab } from "../../simulator/runtime/lab";
 import { chooseRuntime, RuntimeChoice } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
-import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
+import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
 import { UserError } from "../../core/errors";
 
 export function registerLab(program: Command): void {

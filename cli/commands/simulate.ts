@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { simulate } from "../../simulator/scenarios/simulate";
-import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
+import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
 import { renderOutcomeTable } from "../../simulator/report/outcome-table";
 import { UserError } from "../../core/errors";
 import type { RuntimeChoice } from "../../simulator/runtime/runtime";

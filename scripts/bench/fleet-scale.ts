@@ -7,7 +7,7 @@
  * `node dist/scripts/bench/fleet-scale.js [--devices N] [--topology NAME]... [--quick]`
  */
 
-import type { TopologyName } from "../../simulator/runtime/topologies/topology";
+import type { TopologyName } from "../../simulator/runtime/topologies/definitions";
 import {
   CORES,
   FleetProcess,

@@ -17,7 +17,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { initLabPki, LabPki } from "../../simulator/pki/lab-pki";
 import { ImiClient } from "../../simulator/ums/imi-client";
-import { DeviceFleet, StartedDeviceFleet, summarize, Summary } from "../../simulator/device";
+import { DeviceFleet, StartedDeviceFleet } from "../../simulator/device";
+import { percentiles, Percentiles } from "../../simulator/common/stats";
 import type { DeviceEvent } from "../../simulator/device";
 import { startProcess, stopProcess, stopAll, Started } from "./processes";
 import { reportFigures, Figure } from "./report";
@@ -32,9 +33,9 @@ const COMMANDS = flag("commands", 100);
 const DIST = path.resolve(__dirname, "../..");
 
 interface Measured {
-  readonly onboardingMs: Summary;
-  readonly roundTripMs: Summary;
-  readonly deliveryMs: Summary;
+  readonly onboardingMs: Percentiles;
+  readonly roundTripMs: Percentiles;
+  readonly deliveryMs: Percentiles;
 }
 
 function ready(p: Started): Record<string, unknown> {
@@ -78,7 +79,7 @@ async function measure(topology: "direct" | "icg", pki: LabPki): Promise<Measure
       roundTrip.push(Date.parse(done.finishedAt!) - Date.parse(done.queuedAt!));
       delivery.push(executed.get(exec.exec_id)! - sent);
     }
-    return { onboardingMs: fleet.stats().onboardingMs, roundTripMs: summarize(roundTrip), deliveryMs: summarize(delivery) };
+    return { onboardingMs: fleet.stats().onboardingMs, roundTripMs: percentiles(roundTrip), deliveryMs: percentiles(delivery) };
   } finally {
     await fleet?.stop();
     await stopProcess(ums);

@@ -22,7 +22,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectRoot } from "../../core/project-root";
-import { TOPOLOGIES } from "../../simulator/runtime/topologies/topology";
+import { TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
 import { textTable } from "../../simulator/report/text-table";
 import { reportFigures, passes, Figure } from "./report";
 import { renderBenchHtml, formatValue, Section, TargetRow, Chart } from "./bench-html";

@@ -14,7 +14,7 @@
  *
  * `node dist/scripts/bench/topology-latency.js [--devices D] [--samples S] [--quick]`
  */
-import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/topology";
+import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
 import type { ImiCommandExec } from "../../simulator/protocol/imi";
 import {
   benchLab,

@@ -15,7 +15,7 @@ export function integerFlag(flag: string, text: string | undefined, min: number,
 }
 
 /** Prints the ready line, then serves until SIGTERM or SIGINT and resolves once `stop` has finished. */
-export async function serveUntilSignal(ready: Record<string, unknown>, stop: () => Promise<void>): Promise<void> {
+export async function serveUntilSignal(ready: object, stop: () => Promise<void>): Promise<void> {
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { percentiles, Percentiles } from "../common/stats";
 import { EventEmitter } from "node:events";
 import { X509Certificate } from "node:crypto";
 import { commonName, KeyPool, LabDeviceKind, LabPki, loadLabPki } from "../pki";
@@ -130,36 +131,12 @@ function readIdentity(pki: LabPki, input: DeviceIdentityInput): { unitId: string
   return { unitId, certChainPem, keyPem: read(files.keyFile, "private key") };
 }
 
-export interface Summary {
-  readonly count: number;
-  readonly min?: number;
-  readonly p50?: number;
-  readonly p95?: number;
-  readonly max?: number;
-  readonly mean?: number;
-}
-
-export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { count: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    count: sorted.length,
-    min: round(sorted[0]),
-    p50: round(at(0.5)),
-    p95: round(at(0.95)),
-    max: round(sorted[sorted.length - 1]),
-    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-  };
-}
-
 export interface FleetStats {
   readonly devices: number;
   readonly states: Readonly<Partial<Record<DeviceState, number>>>;
-  readonly onboardingMs: Summary;
-  readonly connectMs: Summary;
-  readonly commandHandlingMs: Summary;
+  readonly onboardingMs: Percentiles;
+  readonly connectMs: Percentiles;
+  readonly commandHandlingMs: Percentiles;
   readonly commandsExecuted: number;
   readonly duplicateDeliveries: number;
   readonly reconnects: number;
@@ -307,9 +284,9 @@ export class StartedDeviceFleet {
     return {
       devices: all.length,
       states: this.counts,
-      onboardingMs: summarize(all.flatMap((s) => (s.onboardingMs === undefined ? [] : [s.onboardingMs]))),
-      connectMs: summarize(all.flatMap((s) => s.connectMs)),
-      commandHandlingMs: summarize(all.flatMap((s) => s.commandHandlingMs)),
+      onboardingMs: percentiles(all.flatMap((s) => (s.onboardingMs === undefined ? [] : [s.onboardingMs]))),
+      connectMs: percentiles(all.flatMap((s) => s.connectMs)),
+      commandHandlingMs: percentiles(all.flatMap((s) => s.commandHandlingMs)),
       commandsExecuted: sum((s) => s.commandsExecuted),
       duplicateDeliveries: sum((s) => s.duplicateDeliveries),
       reconnects: sum((s) => s.reconnects),

@@ -1,5 +1,5 @@
-export { DeviceFleet, StartedDeviceFleet, summarize } from "./device-fleet";
-export type { DeviceFleetOptions, DeviceIdentityInput, FleetStats, Summary } from "./device-fleet";
+export { DeviceFleet, StartedDeviceFleet } from "./device-fleet";
+export type { DeviceFleetOptions, DeviceIdentityInput, FleetStats } from "./device-fleet";
 export { FakeDevice, SETTLED_STATES } from "./fake-device";
 export type { FakeDeviceOptions, DeviceState, DeviceEvent, DeviceFaults, DeviceStats } from "./fake-device";
 export { BrowserClient, isWebAppPage } from "./browser-client";

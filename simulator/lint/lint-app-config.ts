@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { parseAppConfig, UmsAppConfig } from "../ums/app-config";
-import { readStack, STACK_FILE } from "../terraform/read-stack";
+import { parseAppConfig, AppConfig as UmsAppConfig } from "../../core/ums-app-config";
+import { openStack, readStack, readStackOutputs } from "../terraform/read-stack";
 import type { ListenerModel } from "../terraform/stack-model";
 import { ProblemsError, UserError, formatProblem } from "../../core/errors";
 import { HEALTH_CHECK_PATH } from "../../core/igel";
@@ -23,17 +23,10 @@ interface StackFacts {
   readonly outputs: Readonly<Record<string, string>>;
 }
 
-function readOutputs(stackDir: string): Record<string, string> {
-  const json = JSON.parse(fs.readFileSync(path.join(stackDir, STACK_FILE), "utf8")) as { output?: Record<string, { value?: unknown }> };
-  return Object.fromEntries(Object.entries(json.output ?? {}).flatMap(([k, v]) => (typeof v.value === "string" ? [[k, v.value]] : [])));
-}
-
 function stackFacts(stackDir: string): StackFacts {
-  const file = path.join(stackDir, STACK_FILE);
-  if (!fs.existsSync(file)) throw new UserError(`--stack ${stackDir}: there is no ${STACK_FILE} in this directory\n  fix: run 'ums-edge synth' and give one of its stack directories, e.g. cdktf.out/stacks/ums-alb-verify`);
-  const raw = JSON.parse(fs.readFileSync(file, "utf8")) as { resource?: Record<string, unknown> };
-  const outputs = readOutputs(stackDir);
-  if (!raw.resource?.aws_lb) return { name: path.basename(path.resolve(stackDir)), backend: "ums", outputs };
+  const stack = openStack(stackDir);
+  const outputs = readStackOutputs(stackDir);
+  if (stack.resources("aws_lb").length === 0) return { name: path.basename(path.resolve(stackDir)), backend: "ums", outputs };
   const model = readStack(stackDir);
   const mtls = model.listeners.find((l) => l.mutualAuthentication.mode !== "off");
   const health = [...model.targetGroups.values()][0]?.healthCheck.path;

@@ -56,12 +56,12 @@ function outcomeTable(report: SimulationReport): string {
 function latencySection(topologies: readonly TopologyResult[]): string {
   const series = ["p50", "p95", "p99"];
   const chart = (title: string, pick: (t: TopologyResult) => TopologyResult["onboarding"]) =>
-    barChart({ title, unit: "ms", series, groups: topologies.map((t) => ({ label: t.name, values: [pick(t).p50, pick(t).p95, pick(t).p99] })) });
+    barChart({ title, unit: "ms", series, groups: topologies.map((t) => ({ label: t.name, values: [pick(t).p50 ?? 0, pick(t).p95 ?? 0, pick(t).p99 ?? 0] })) });
   const rows = topologies
     .map(
       (t) =>
         `<tr><th>${escapeXml(t.name)}</th><td>${t.devices}</td><td>${t.startMs}</td>` +
-        [t.onboarding, t.commandRoundTrip].map((l) => `<td>${l.count}</td><td>${l.p50}</td><td>${l.p95}</td><td>${l.p99}</td>`).join("") +
+        [t.onboarding, t.commandRoundTrip].map((l) => `<td>${l.count}</td>${[l.p50, l.p95, l.p99].map((v) => `<td>${v ?? "–"}</td>`).join("")}`).join("") +
         `</tr>`,
     )
     .join("");

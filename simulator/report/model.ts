@@ -1,3 +1,4 @@
+import type { Percentiles } from "../common/stats";
 /**
  * What a simulation run produces: report.json is this object, report.html renders it. Kept free of
  * behaviour so that other tools can read report.json without ums-edge.
@@ -39,13 +40,8 @@ export interface CellResult {
   readonly note?: string;
 }
 
-export interface LatencySummary {
-  readonly count: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly max: number;
-}
+/** Latency figures (ms); an empty sample has only its count. */
+export type LatencySummary = Percentiles;
 
 export interface TopologyResult {
   readonly name: string;
@@ -85,15 +81,6 @@ export interface SimulationReport {
   readonly cells: readonly CellResult[];
   readonly assumptions: readonly Assumption[];
   readonly summary: { readonly pass: number; readonly fail: number; readonly skipped: number; readonly notApplicable: number };
-}
-
-/** Nearest-rank percentiles of a sample (ms). An empty sample gives zeros. */
-export function summarise(samples: readonly number[]): LatencySummary {
-  if (samples.length === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { count: sorted.length, p50: round(at(50)), p95: round(at(95)), p99: round(at(99)), max: round(sorted[sorted.length - 1]) };
 }
 
 export function summaryOf(cells: readonly CellResult[]): SimulationReport["summary"] {

@@ -3,7 +3,7 @@ import { ChildProcess } from "node:child_process";
 import { ImiClient, ImiClientOptions, HttpAnswer } from "../ums/imi-client";
 import type { Spawner } from "./component-process";
 import type { RelayAnswer, RelayRequest } from "./admin-relay";
-import { entry } from "./topologies/entries";
+import { entry } from "./launch";
 
 /** Talks to an admin relay process (admin-relay.ts) over its stdio. */
 export class AdminRelay {

@@ -5,6 +5,10 @@ import { initLabPki, LabPki, DEFAULT_FQDN } from "../pki/lab-pki";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
 import { STACK_VARIANTS, StackVariant } from "../../core/stack-variants";
+import { MTLS_HEADER_DISPLAY } from "../../core/aws-headers";
+import { UserError } from "../../core/errors";
+import { readStackOutput } from "../terraform/read-stack";
+import type { AppConfigSource } from "./topologies/definitions";
 import { writePublicFile } from "../pki/files";
 import { DEFAULT_SUBNETS } from "./netns/address-plan";
 import { HOST_LINK_SUBNET } from "./runtime";
@@ -17,8 +21,6 @@ import { labPkiCertificates } from "../pki/lab-pki";
  * `ums_application_yml` output.
  */
 
-export type AppConfigName = "no-forwarding" | "alb-verify" | "alb-passthrough" | "reverse-proxy" | "wrong-header-verify" | "no-url-aws-passthrough";
-
 export interface Lab {
   readonly dir: string;
   readonly pki: LabPki;
@@ -26,22 +28,29 @@ export interface Lab {
   readonly configFile: string;
   /** `<dir>/cdktf.out`. */
   readonly synthDir: string;
-  readonly appConfigs: Readonly<Record<AppConfigName, string>>;
+  /** The directory of a synthesized stack; a UserError when the config has no such stack. */
   stackDir(variant: StackVariant): string;
+  hasStack(variant: StackVariant): boolean;
+  /** The application.yml a topology names: a lab file, or (`stack`) the stack's own `ums_application_yml` output. */
+  appConfigFile(source: AppConfigSource, stack?: StackVariant): string;
 }
 
 /** The header nginx forwards the device certificate in (our choice; the UMS application.yml names it). */
 export const REVERSE_PROXY_HEADER = "X-Ssl-Client-Cert";
 
-function outputOf(stackDir: string, name: string): string {
-  const json = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as { output: Record<string, { value: string }> };
-  return json.output[name].value;
-}
-
 function forwardingYml(header: string | undefined, encoding = true): string {
   const block = header ? { enabled: true, ...(encoding ? { encodingType: "URL_AWS" } : {}), "client-cert-forwarded-header": header } : { enabled: false };
   return stringify({ igel: { "client-cert-forwarding": block } });
 }
+
+/** The application.yml files that are not a stack's output: no forwarding, nginx's header, and two mistakes users make. */
+const LAB_APP_CONFIGS: Readonly<Record<Exclude<AppConfigSource, "stack">, string>> = {
+  "no-forwarding": forwardingYml(undefined),
+  "reverse-proxy": forwardingYml(REVERSE_PROXY_HEADER),
+  // The passthrough header behind a verify listener, and forwarding without URL_AWS: the simulation shows what they do.
+  "wrong-header-verify": forwardingYml(MTLS_HEADER_DISPLAY.clientcert),
+  "no-url-aws-passthrough": forwardingYml(MTLS_HEADER_DISPLAY.clientcert, false),
+};
 
 export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab> {
   const root = path.resolve(dir);
@@ -68,24 +77,41 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
   const synthDir = path.join(root, "cdktf.out");
   fs.rmSync(synthDir, { recursive: true, force: true });
   const result = synthesize(await loadConfig(configFile, { labPki: labPkiCertificates }), synthDir);
-  const stackDir = (variant: StackVariant) => result.stacks[variant];
+  return labOf(root, pki, configFile, synthDir, result.stacks);
+}
 
+/** The Lab over a synthesized config: application.yml files written now, stacks looked up by variant. */
+function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>): Lab {
   const appDir = path.join(root, "app-config");
-  const appConfigs: Record<AppConfigName, string> = {
-    "no-forwarding": path.join(appDir, "no-forwarding.yml"),
-    "alb-verify": path.join(appDir, "alb-verify.yml"),
-    "alb-passthrough": path.join(appDir, "alb-passthrough.yml"),
-    "reverse-proxy": path.join(appDir, "reverse-proxy.yml"),
-    "wrong-header-verify": path.join(appDir, "wrong-header-verify.yml"),
-    "no-url-aws-passthrough": path.join(appDir, "no-url-aws-passthrough.yml"),
+  const files = new Map<string, string>();
+  for (const [name, text] of Object.entries(LAB_APP_CONFIGS)) {
+    const file = path.join(appDir, `${name}.yml`);
+    writePublicFile(file, text);
+    files.set(name, file);
+  }
+  const stackDir = (variant: StackVariant): string => {
+    const dir = stacks[variant];
+    if (!dir) throw new UserError(`the lab's config (${configFile}) has no '${variant}' stack\n  fix: list '${variant}' under stacks[] in the config`);
+    return dir;
   };
-  writePublicFile(appConfigs["no-forwarding"], forwardingYml(undefined));
-  writePublicFile(appConfigs["alb-verify"], outputOf(stackDir("ums-alb-verify"), "ums_application_yml"));
-  writePublicFile(appConfigs["alb-passthrough"], outputOf(stackDir("ums-alb-passthrough"), "ums_application_yml"));
-  writePublicFile(appConfigs["reverse-proxy"], forwardingYml(REVERSE_PROXY_HEADER));
-  // Two misconfigurations users make, so the simulation shows what they do: the passthrough header
-  // behind a verify listener, and forwarding without URL_AWS.
-  writePublicFile(appConfigs["wrong-header-verify"], forwardingYml("X-Amzn-Mtls-Clientcert"));
-  writePublicFile(appConfigs["no-url-aws-passthrough"], forwardingYml("X-Amzn-Mtls-Clientcert", false));
-  return { dir: root, pki, configFile, synthDir, appConfigs, stackDir };
+  return {
+    dir: root,
+    pki,
+    configFile,
+    synthDir,
+    stackDir,
+    hasStack: (variant) => variant in stacks,
+    appConfigFile(source, stack) {
+      if (source !== "stack") return files.get(source)!;
+      if (!stack) throw new Error("an application.yml from the stack needs the topology's stack");
+      const key = `stack:${stack}`;
+      if (!files.has(key)) {
+        // What the administrator pastes into the UMS: the stack's own output.
+        const file = path.join(appDir, `${stack}.yml`);
+        writePublicFile(file, readStackOutput(stackDir(stack), "ums_application_yml"));
+        files.set(key, file);
+      }
+      return files.get(key)!;
+    },
+  };
 }

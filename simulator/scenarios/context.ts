@@ -35,7 +35,7 @@ export const FAST_DEVICES = { bootMs: 100, backoff: { initialMs: 100, maxMs: 100
 
 /** The component that terminates a device's TLS connection in this topology. */
 export function tlsTerminator(topology: StartedTopology): Component {
-  return topology.front === "none" ? "ums" : topology.front === "nginx" ? "nginx" : topology.front;
+  return topology.deviceFacing;
 }
 
 function asComponent(by: string | undefined, fallback: Component): Component {

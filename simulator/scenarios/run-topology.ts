@@ -1,10 +1,11 @@
 import type { Runtime } from "../runtime/runtime";
 import type { Lab } from "../runtime/lab";
 import { startTopology } from "../runtime/topologies/start-topology";
-import type { StartedTopology, TopologyName } from "../runtime/topologies/topology";
+import type { StartedTopology } from "../runtime/topologies/topology";
+import type { TopologyName } from "../runtime/topologies/definitions";
 import type { CellResult, TopologyResult } from "../report/model";
-import { summarise } from "../report/model";
-import { SCENARIOS, ScenarioSpec } from "./expected-outcomes";
+import { percentiles } from "../common/stats";
+import { expectedOutcome, SCENARIOS, ScenarioSpec } from "./expected-outcomes";
 import { FLOWS } from "./flows";
 import { describeOutcome, meets } from "./outcome";
 import type { Observation, ScenarioContext } from "./context";
@@ -27,7 +28,7 @@ export interface TopologyRun {
 }
 
 function cellOf(spec: ScenarioSpec, topology: TopologyName, observed: Observation): CellResult {
-  const expected = spec.expected[topology];
+  const expected = expectedOutcome(spec, topology);
   const base = { scenario: spec.id, topology, expected: describeOutcome(expected), actual: describeOutcome(observed.outcome), evidence: observed.evidence };
   if (observed.skipped) return { ...base, actual: "not checked", verdict: "skipped", note: observed.skipped };
   return { ...base, verdict: meets(observed.outcome, expected) ? "pass" : "fail", note: observed.note };
@@ -35,7 +36,7 @@ function cellOf(spec: ScenarioSpec, topology: TopologyName, observed: Observatio
 
 function failedCell(spec: ScenarioSpec, topology: TopologyName, error: unknown): CellResult {
   const message = (error as Error)?.message ?? String(error);
-  return { scenario: spec.id, topology, expected: describeOutcome(spec.expected[topology]), actual: `error: ${message.split("\n")[0]}`, verdict: "fail", evidence: { detail: message.slice(0, 2000) } };
+  return { scenario: spec.id, topology, expected: describeOutcome(expectedOutcome(spec, topology)), actual: `error: ${message.split("\n")[0]}`, verdict: "fail", evidence: { detail: message.slice(0, 2000) } };
 }
 
 /** Runs every scenario of the table against one topology: start it, run the flows in order, stop it. */
@@ -46,8 +47,8 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     options.onCell?.(cell);
   };
   const table = options.scenarios ?? SCENARIOS;
-  const applicable = table.filter((s) => s.expected[name].kind !== "n/a");
-  for (const s of table.filter((s) => s.expected[name].kind === "n/a")) {
+  const applicable = table.filter((s) => expectedOutcome(s, name).kind !== "n/a");
+  for (const s of table.filter((s) => expectedOutcome(s, name).kind === "n/a")) {
     record({ scenario: s.id, topology: name, expected: "n/a", actual: "n/a", verdict: "n/a", evidence: {} });
   }
 
@@ -56,7 +57,7 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     topology = await startTopology(name, runtime, lab);
   } catch (e) {
     for (const s of applicable) record(failedCell(s, name, new Error(`the topology did not start: ${(e as Error).message}`)));
-    const empty = summarise([]);
+    const empty = percentiles([]);
     return { cells, result: { name, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
   }
 
@@ -90,8 +91,8 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
       name,
       startMs: topology.startMs,
       devices: options.devices,
-      onboarding: summarise(ctx?.onboardingMs ?? []),
-      commandRoundTrip: summarise(ctx?.commandRoundTrips ?? []),
+      onboarding: percentiles(ctx?.onboardingMs ?? []),
+      commandRoundTrip: percentiles(ctx?.commandRoundTrips ?? []),
     },
   };
 }

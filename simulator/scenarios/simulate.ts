@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { prepareLab } from "../runtime/lab";
 import { chooseRuntime, RuntimeChoice } from "../runtime/runtime";
-import type { TopologyName } from "../runtime/topologies/topology";
+import type { TopologyName } from "../runtime/topologies/definitions";
 import { SCENARIOS } from "./expected-outcomes";
 import { ASSUMPTIONS } from "./assumptions";
 import { runTopology } from "./run-topology";

@@ -1,7 +1,7 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { APP_DIGEST_HEADER, APP_SEGMENT } from "../protocol/app-proxy";
 import { ROUTES } from "../protocol/routes";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
 import type { IdentityResolver } from "./identity";
 import { refuse } from "./refusals";
 import type { Router } from "./router";

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, RawData } from "ws";
 import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES, MessageError, parseDeviceMessage, DeviceMessage, ServerMessage, HelloMessage } from "../protocol/messages";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
 import type { DeviceRegistry, DeviceRecord } from "./device-registry";
 import type { CommandQueue, CommandRecord } from "./command-queue";
 import type { IdentityResolver } from "./identity";

@@ -17,7 +17,8 @@ import {
   SessionOpenMessage,
   UmsToIcgMessage,
 } from "../protocol/icg-tunnel";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
+import { Backoff } from "../common/backoff";
 import type { DeviceSessions } from "./device-sessions";
 import type { IdentityResolver } from "./identity";
 import { refusalBody } from "./refusals";
@@ -91,7 +92,7 @@ export class IcgConnector {
   private ws?: WebSocket;
   private up = false;
   private stopped = false;
-  private failures = 0;
+  private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
   private pingTimer?: NodeJS.Timeout;
   private lastHeard = 0;
@@ -111,6 +112,7 @@ export class IcgConnector {
     if ((b.initialMs !== undefined && !(b.initialMs > 0)) || (b.maxMs !== undefined && !(b.maxMs >= (b.initialMs ?? 500)))) {
       throw new UserError(`icg: 'backoff' needs 0 < initialMs <= maxMs (got ${JSON.stringify(b)})`);
     }
+    this.backoff = new Backoff({ initialMs: b.initialMs ?? 500, maxMs: b.maxMs ?? 30_000 });
     this.tunnelUrl = new URL(ROUTES.icgTunnel, `wss://${url.host}`).toString();
     this.peer = { address: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
     this.serverName = options.serverName ?? `icg.${deps.pki.fqdn}`;
@@ -158,12 +160,8 @@ export class IcgConnector {
   }
 
   private scheduleRetry(): number {
-    const initial = this.options.backoff?.initialMs ?? 500;
-    const max = this.options.backoff?.maxMs ?? 30_000;
-    const step = Math.min(max, initial * 2 ** this.failures);
-    this.failures++;
     // Equal jitter: UMS nodes that lost one ICG together do not come back in lock-step.
-    const delay = Math.round(step / 2 + Math.random() * (step / 2));
+    const delay = this.backoff.next();
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.reconnect(), delay);
     return delay;
@@ -252,7 +250,7 @@ export class IcgConnector {
         if (!this.up) {
           if (message.type !== "registered") return this.refuseFrame(ws, CLOSE.badMessage, `expected 'registered' first, got '${message.type}'`);
           this.up = true;
-          this.failures = 0;
+          this.backoff.reset();
           this.deps.log.info("icg-connected", { url: this.options.url, icg: message.serverName, icgVersion: message.icgVersion });
           this.startPing(ws);
           return settle({ kind: "up" });

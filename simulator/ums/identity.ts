@@ -2,7 +2,7 @@ import type { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { ChainVerifier } from "../pki";
 import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../common/client-cert-source";
-import type { ClientCertForwarding } from "./app-config";
+import type { ClientCertForwarding } from "../../core/ums-app-config";
 
 /**
  * Who is this request from? Exactly one source, chosen by application.yml: the configured forwarded

@@ -1,7 +1,7 @@
 import { ROUTES } from "../protocol/routes";
 import { COMMANDS, CommandName } from "../protocol/messages";
 import type { ImiCommandExecList, ImiEnrollmentKeys, ImiLoginResponse, ImiServerStatus } from "../protocol/imi";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
 import { DeviceRegistry, toImiThinClient, DeviceRecord } from "./device-registry";
 import { CommandQueue, Settings, toImiCommandExec } from "./command-queue";
 import type { EnrollmentKeys } from "./enrollment-keys";

@@ -1,10 +1,8 @@
 export { MockUms, StartedMockUms, DEFAULT_ADMIN, MOCK_UMS_VERSION } from "./mock-ums";
 export type { MockUmsOptions, UmsEndpoints } from "./mock-ums";
-export { loadAppConfig, parseAppConfig, describeForwarding, DEFAULT_APP_CONFIG } from "./app-config";
-export type { UmsAppConfig, ClientCertForwarding } from "./app-config";
 export { ImiClient, ImiHttpError } from "./imi-client";
 export type { ImiClientOptions, HttpAnswer } from "./imi-client";
-export type { LogEntry } from "./logger";
+export type { LogEntry } from "../common/structured-log";
 export type { AdminCredentials } from "./admin-auth";
 export { appPackage } from "./app-proxy";
 export { WEB_APP_MARKER } from "./web-app";

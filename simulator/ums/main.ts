@@ -6,31 +6,12 @@
  * cleanly on SIGTERM/SIGINT. Exit 2 on a configuration the user can fix.
  */
 import * as fs from "node:fs";
-import { Command, Option } from "commander";
+import type { Command } from "commander";
 import { MockUms, DEFAULT_ADMIN } from "./mock-ums";
 import { UserError } from "../../core/errors";
-import { integerFlag, serveUntilSignal, entryAction, runEntry } from "../common/process-entry";
-
-interface UmsProcessFlags {
-  pki: string;
-  appConfig?: string;
-  host: string;
-  port: string;
-  enrollmentKey: string[];
-  enrollmentKeysFile?: string;
-  heartbeatMs?: string;
-  helloTimeoutMs?: string;
-  clusterAddress?: string;
-  adminUser: string;
-  adminPassword?: string;
-  appSize?: string;
-  crl: boolean;
-  quiet: boolean;
-  icg?: string;
-  icgServerName?: string;
-  icgCaFile?: string;
-}
-
+import { serveUntilSignal, entryAction, runEntry } from "../common/process-entry";
+import { commandFromSpec } from "../common/flags";
+import { UMS_FLAGS, UmsProcessOptions, UmsReadyLine } from "./process-options";
 
 function readKeysFile(file: string): string[] {
   try {
@@ -45,48 +26,31 @@ function readKeysFile(file: string): string[] {
 }
 
 /** Starts the UMS and resolves once it has stopped after a signal. */
-export async function runMockUmsProcess(flags: UmsProcessFlags): Promise<void> {
-  if (!flags.icg && (flags.icgServerName || flags.icgCaFile)) throw new UserError("--icg-server-name and --icg-ca-file apply to the ICG tunnel: give --icg URL too");
+export async function runMockUmsProcess(o: UmsProcessOptions): Promise<void> {
+  if (!o.icgUrl && (o.icgServerName || o.icgCaFile)) throw new UserError("--icg-server-name and --icg-ca-file apply to the ICG tunnel: give --icg URL too");
+  const adminUser = o.adminUser ?? DEFAULT_ADMIN.username;
   const started = await new MockUms({
-    pki: flags.pki,
-    appConfigFile: flags.appConfig,
-    host: flags.host,
-    port: integerFlag("--port", flags.port, 0, 65535),
-    enrollmentKeys: [...flags.enrollmentKey, ...(flags.enrollmentKeysFile ? readKeysFile(flags.enrollmentKeysFile) : [])],
-    heartbeatMs: integerFlag("--heartbeat-ms", flags.heartbeatMs, 10, 3_600_000),
-    helloTimeoutMs: integerFlag("--hello-timeout-ms", flags.helloTimeoutMs, 10, 3_600_000),
-    clusterAddress: flags.clusterAddress,
-    admin: { username: flags.adminUser, password: flags.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD ?? DEFAULT_ADMIN.password },
-    appSizeBytes: integerFlag("--app-size", flags.appSize, 1, 512 * 1024 * 1024),
-    checkRevocation: flags.crl,
-    logSink: flags.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
-    icg: flags.icg ? { url: flags.icg, serverName: flags.icgServerName, trustedCaFile: flags.icgCaFile } : undefined,
+    pki: o.pki,
+    appConfigFile: o.appConfig,
+    host: o.host ?? "127.0.0.1",
+    port: o.port ?? 8443,
+    enrollmentKeys: [...(o.enrollmentKeys ?? []), ...(o.enrollmentKeysFile ? readKeysFile(o.enrollmentKeysFile) : [])],
+    heartbeatMs: o.heartbeatMs,
+    helloTimeoutMs: o.helloTimeoutMs,
+    clusterAddress: o.clusterAddress,
+    admin: { username: adminUser, password: o.adminPassword ?? process.env.UMS_EDGE_ADMIN_PASSWORD ?? DEFAULT_ADMIN.password },
+    appSizeBytes: o.appSizeBytes,
+    checkRevocation: o.checkRevocation ?? true,
+    logSink: o.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
+    icg: o.icgUrl ? { url: o.icgUrl, serverName: o.icgServerName, trustedCaFile: o.icgCaFile } : undefined,
   }).start();
-  await serveUntilSignal({ event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser: flags.adminUser }, () => started.stop());
+  const ready: UmsReadyLine = { event: "ready", component: "ums", pid: process.pid, ...started.endpoints, adminUser };
+  await serveUntilSignal(ready, () => started.stop());
 }
 
 /** The command-line definition, shared by this entry and `ums-edge ums`; `label` prefixes error messages. */
 export function mockUmsCommand(name = "mock-ums", label = name): Command {
-  return new Command(name)
-    .description("run the mock UMS 12 (HTTPS with the web certificate, onboarding, device WebSocket, IMI API, update proxy, web app)")
-    .requiredOption("--pki <dir>", "lab PKI directory (ums-edge pki init)")
-    .option("--app-config <file>", "the UMS application.yml (igel.client-cert-forwarding); default: forwarding off")
-    .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--port <n>", "port to listen on (0: any free port)", "8443")
-    .option("--enrollment-key <key>", "a one-time enrollment key valid from the start (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option("--enrollment-keys-file <file>", "more one-time enrollment keys, one a line")
-    .option("--heartbeat-ms <n>", "heartbeat interval told to devices (default 30000)")
-    .option("--hello-timeout-ms <n>", "how long a device socket may wait before its hello (default 10000)")
-    .option("--cluster-address <url>", "cluster address returned at onboarding (default https://<fqdn>:<port>)")
-    .option("--admin-user <name>", "IMI user", DEFAULT_ADMIN.username)
-    .addOption(new Option("--admin-password <password>", "IMI password (or env UMS_EDGE_ADMIN_PASSWORD; default ums-edge-lab)"))
-    .option("--app-size <bytes>", "size of each app the update proxy serves (default 262144)")
-    .option("--no-crl", "do not check device certificates against the lab CRL")
-    .option("--quiet", "no log lines on stderr", false)
-    .option("--icg <url>", "icg topology: connect out to this ICG (https://host:port) and serve the devices it relays")
-    .option("--icg-server-name <name>", "name the ICG certificate must carry (default icg.<fqdn>)")
-    .option("--icg-ca-file <file>", "CA the ICG certificate must chain to (default: the lab web root CA)")
-    .action(entryAction<UmsProcessFlags>(label, runMockUmsProcess));
+  return commandFromSpec(name, "run the mock UMS 12 (HTTPS with the web certificate, onboarding, device WebSocket, IMI API, update proxy, web app)", UMS_FLAGS, runMockUmsProcess, (run) => entryAction(label, run));
 }
 
 if (require.main === module) runEntry(mockUmsCommand());

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { issueCertificate, parseCsr, CsrError } from "../pki";
 import { MAX_ONBOARD_BODY_BYTES, OnboardRequest, OnboardResponse } from "../protocol/onboarding";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
 import type { DeviceRegistry } from "./device-registry";
 import { EnrollmentKeys, keyRef } from "./enrollment-keys";
 import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Refusal } from "../protocol/onboarding";
-import type { StructuredLogger } from "./logger";
+import type { StructuredLogger } from "../common/structured-log";
 import * as shared from "../common/refusal-responses";
 
 /** The mock UMS's refusals: the shared shape, always `by: "ums"`. */

@@ -26,7 +26,7 @@ const statusOf = (findings: ReturnType<typeof lintAppConfig>, check: string) => 
 
 test("the application.yml a stack outputs passes lint against that stack", () => {
   for (const variant of ["ums-alb-verify", "ums-alb-passthrough"] as const) {
-    const findings = lintAppConfig(lab.stackDir(variant), lab.appConfigs[variant === "ums-alb-verify" ? "alb-verify" : "alb-passthrough"]);
+    const findings = lintAppConfig(lab.stackDir(variant), lab.appConfigFile("stack", variant));
     expect(findings.filter((f) => f.status === "fail")).toEqual([]);
     expect(statusOf(findings, "forwarded header")).toBe("pass");
     expect(findings.find((f) => f.check === "cluster address")?.detail).toContain("ums.lab.test:8443");
@@ -34,7 +34,7 @@ test("the application.yml a stack outputs passes lint against that stack", () =>
 });
 
 test("the passthrough header behind a verify listener fails and names the header to use", () => {
-  const findings = lintAppConfig(lab.stackDir("ums-alb-verify"), lab.appConfigs["wrong-header-verify"]);
+  const findings = lintAppConfig(lab.stackDir("ums-alb-verify"), lab.appConfigFile("wrong-header-verify"));
   expect(findings.find((f) => f.check === "forwarded header")).toEqual({
     check: "forwarded header",
     status: "fail",
@@ -44,15 +44,15 @@ test("the passthrough header behind a verify listener fails and names the header
 });
 
 test("forwarding without URL_AWS fails (and the loader's warning is shown)", () => {
-  const findings = lintAppConfig(lab.stackDir("ums-alb-passthrough"), lab.appConfigs["no-url-aws-passthrough"]);
+  const findings = lintAppConfig(lab.stackDir("ums-alb-passthrough"), lab.appConfigFile("no-url-aws-passthrough"));
   expect(statusOf(findings, "encodingType")).toBe("fail");
   expect(findings.some((f) => f.status === "warn" && f.detail.includes("URL_AWS"))).toBe(true);
 });
 
 test("forwarding off behind an ALB fails; forwarding on without an ALB fails", () => {
-  expect(statusOf(lintAppConfig(lab.stackDir("ums-alb-verify"), lab.appConfigs["no-forwarding"]), "forwarding")).toBe("fail");
-  expect(statusOf(lintAppConfig(lab.stackDir("ums-direct"), lab.appConfigs["alb-verify"]), "forwarding")).toBe("fail");
-  expect(statusOf(lintAppConfig(lab.stackDir("ums-direct"), lab.appConfigs["no-forwarding"]), "forwarding")).toBe("pass");
+  expect(statusOf(lintAppConfig(lab.stackDir("ums-alb-verify"), lab.appConfigFile("no-forwarding")), "forwarding")).toBe("fail");
+  expect(statusOf(lintAppConfig(lab.stackDir("ums-direct"), lab.appConfigFile("stack", "ums-alb-verify")), "forwarding")).toBe("fail");
+  expect(statusOf(lintAppConfig(lab.stackDir("ums-direct"), lab.appConfigFile("no-forwarding")), "forwarding")).toBe("pass");
 });
 
 test("a header the stack does not send is named, with the one it sends", () => {
@@ -69,14 +69,14 @@ test("settings the UMS would refuse become failing findings", () => {
 
 test("bad input: a file that is not YAML, a directory without a stack", () => {
   expect(() => lintAppConfig(lab.stackDir("ums-alb-verify"), yml("bad.yml", "igel: [unclosed\n"))).toThrow(UserError);
-  expect(() => lintAppConfig(dir, lab.appConfigs["alb-verify"])).toThrow(/there is no cdk\.tf\.json in this directory/);
+  expect(() => lintAppConfig(dir, lab.appConfigFile("stack", "ums-alb-verify"))).toThrow(/there is no cdk\.tf\.json in this directory/);
 });
 
 test("the lint command exits 1 on a failing finding, 0 when clean, 2 on bad input", () => {
   const bin = path.join(projectRoot(), "dist", "cli", "index.js");
   const run = (appConfig: string) => spawnSync(process.execPath, [bin, "lint", "--stack", lab.stackDir("ums-alb-verify"), "--app-config", appConfig], { encoding: "utf8" });
-  expect(run(lab.appConfigs["alb-verify"]).status).toBe(0);
-  const wrong = run(lab.appConfigs["wrong-header-verify"]);
+  expect(run(lab.appConfigFile("stack", "ums-alb-verify")).status).toBe(0);
+  const wrong = run(lab.appConfigFile("wrong-header-verify"));
   expect(wrong.status).toBe(1);
   expect(wrong.stdout).toMatch(/forwarded header\s+FAIL/);
   const bad = run(yml("bad2.yml", "igel: [unclosed\n"));

@@ -3,7 +3,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { cleanupStale, NetnsLab, netnsAvailability, StartedNetnsLab } from "../../simulator/runtime/netns";
 import { existingNamespaces } from "../../simulator/runtime/netns/preflight";
-import { ICG_SECURITY_GROUPS, readStackSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
+import { ICG_SECURITY_GROUPS, placeSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS, RoleSecurityGroups } from "../../simulator/runtime/security-groups";
+import { readStackSecurityGroups } from "../../simulator/terraform/security-groups";
+
+/** Groups placed as the topologies place them: a front on the public side, the backend behind it (private). */
+const behindFront = (groups: RoleSecurityGroups) => placeSecurityGroups(groups, { front: "public", backend: "private", ums: "private" });
 import type { NetworkSide } from "../../simulator/runtime/security-groups";
 import { UserError } from "../../core/errors";
 import { synthesizeTestStacks } from "./synth-stack";
@@ -153,7 +157,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
 
     // "timeout" is a silent drop, as in a VPC; "connected" means a server answered through the rules.
     test("ums-alb-verify: the UMS admits 8443 only from the ALB side; devices reach the ALB on 8443 and 443", async () => {
-      const rulesets = await lab.applySecurityGroups(readStackSecurityGroups(stacks["ums-alb-verify"]));
+      const rulesets = await lab.applySecurityGroups(behindFront(readStackSecurityGroups(stacks["ums-alb-verify"])));
       expect(await reach("public→private:8443", "internet→private:8443", "internet→public:8443", "internet→public:443", "public→private:9000")).toEqual({
         "public→private:8443": "connected",
         "internet→private:8443": "timeout",
@@ -167,7 +171,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
     });
 
     test.each(["ums-alb-passthrough", "icg-alb-passthrough"])("%s: the backend admits the ALB, not devices", async (variant) => {
-      await lab.applySecurityGroups(readStackSecurityGroups(stacks[variant]));
+      await lab.applySecurityGroups(behindFront(readStackSecurityGroups(stacks[variant])));
       expect(await reach("public→private:8443", "internet→private:8443", "internet→public:443")).toEqual({
         "public→private:8443": "connected",
         "internet→private:8443": "timeout",
@@ -176,7 +180,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
     });
 
     test("ums-direct: devices reach the UMS on 8443, and nothing else", async () => {
-      await lab.applySecurityGroups(readStackSecurityGroups(stacks["ums-direct"]));
+      await lab.applySecurityGroups(behindFront(readStackSecurityGroups(stacks["ums-direct"])));
       expect(await reach("internet→private:8443", "internet→private:9000", "public→private:8443")).toEqual({
         "internet→private:8443": "connected",
         "internet→private:9000": "timeout",
@@ -185,7 +189,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
     });
 
     test("reverse-proxy: devices reach the proxy; only the proxy reaches the UMS", async () => {
-      await lab.applySecurityGroups(REVERSE_PROXY_SECURITY_GROUPS);
+      await lab.applySecurityGroups(behindFront(REVERSE_PROXY_SECURITY_GROUPS));
       expect(await reach("internet→public:8443", "public→private:8443", "internet→private:8443")).toEqual({
         "internet→public:8443": "connected",
         "public→private:8443": "connected",
@@ -194,7 +198,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
     });
 
     test("icg: the UMS connects out to the ICG; nothing connects in to the UMS", async () => {
-      await lab.applySecurityGroups(ICG_SECURITY_GROUPS);
+      await lab.applySecurityGroups(placeSecurityGroups(ICG_SECURITY_GROUPS, { backend: "public", ums: "private" }));
       expect(await reach("private→public:8443", "internet→public:8443", "internet→private:8443", "public→private:8443")).toEqual({
         "private→public:8443": "connected",
         "internet→public:8443": "connected",
@@ -220,7 +224,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
   test("nft missing: a clear error with the apt-get fix, and nothing created", async () => {
     const start = new NetnsLab({ prefix: PREFIX, id: "nonft", nftBinary: "/nonexistent/nft" }).start();
     await expect(start).rejects.toThrow(UserError);
-    await expect(start).rejects.toThrow(/nftables \('\/nonexistent\/nft'\) is not available.*\n  fix: apt-get install -y nftables/);
+    await expect(start).rejects.toThrow(/nftables \('\/nonexistent\/nft'\) is not installed.*\n  fix: .*apt-get install -y iproute2 nftables/);
     expect(existingNamespaces().filter((n) => n.includes("-nonft-"))).toEqual([]);
   });
 

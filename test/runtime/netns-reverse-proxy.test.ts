@@ -8,7 +8,7 @@ import { decodeForwardedCert } from "../../simulator/protocol/forwarded-cert";
 import { ROUTES } from "../../simulator/protocol/routes";
 import { NginxReverseProxy, proxyTlsFilesFromLabPki, StartedNginxReverseProxy } from "../../simulator/proxy";
 import { NetnsLab, netnsAvailability, StartedNetnsLab } from "../../simulator/runtime/netns";
-import { REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
+import { placeSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
 import { nginxUnavailableReason } from "../proxy/nginx-available";
 
 const available = netnsAvailability();
@@ -45,7 +45,7 @@ maybe(`reverse-proxy topology in namespaces: real nginx on the public side, UMS 
     pki = await testLabPki();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-netns-proxy-"));
     lab = await new NetnsLab({ prefix: "uetestp-" }).start();
-    await lab.applySecurityGroups(REVERSE_PROXY_SECURITY_GROUPS);
+    await lab.applySecurityGroups(placeSecurityGroups(REVERSE_PROXY_SECURITY_GROUPS, { front: "public", backend: "private" }));
     const ums = lab.spawn("private", process.execPath, ["-e", UPSTREAM], { env: { ...process.env, CERT: pki.web.entireChain, KEY: pki.web.privateKey } });
     await ums.waitForLine(/listening/);
     proxy = await new NginxReverseProxy({

@@ -1,18 +1,21 @@
 import * as fs from "node:fs";
-import { readStackSecurityGroups, securityGroupsOfStack } from "../../simulator/runtime/security-groups/read-stack";
+import { readStackSecurityGroups, securityGroupsOfStack, SecurityGroup, StackSecurityGroups } from "../../simulator/terraform/security-groups";
+import { StackReader } from "../../simulator/terraform/stack-reader";
 import { securityGroupsToNftables } from "../../simulator/runtime/security-groups/nftables";
-import type { SecurityGroup, SecurityGroupLayout } from "../../simulator/runtime/security-groups/model";
+import { placeSecurityGroups } from "../../simulator/runtime/security-groups/model";
 import { UserError } from "../../core/errors";
 import { synthesizeTestStacks, TEST_DEVICE_CIDR } from "./synth-stack";
 
 const HTTPS = (port: number) => ({ ipProtocol: "tcp", fromPort: port, toPort: port });
 
-/** The group placed on `side`, by placement. */
-function groupOn(layout: SecurityGroupLayout, side: "public" | "private"): SecurityGroup {
-  const ids = layout.placement[side] ?? [];
+/** The one group whose members have `role`: the load balancer (front) or the instance (backend). */
+function groupOf(sg: StackSecurityGroups, role: "front" | "backend"): SecurityGroup {
+  const ids = sg.members[role];
   expect(ids).toHaveLength(1);
-  return layout.groups.find((g) => g.id === ids[0])!;
+  return sg.groups.find((g) => g.id === ids[0])!;
 }
+
+const readerOf = (doc: Record<string, unknown>) => new StackReader("x/cdk.tf.json", "x", doc);
 
 describe("security groups of a freshly synthesized stack", () => {
   let outdir: string;
@@ -22,10 +25,10 @@ describe("security groups of a freshly synthesized stack", () => {
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
-  test("ums-alb-verify: the ALB group (public) admits 8443 and 443 from devices; the UMS group (private) admits 8443 from the ALB group only", () => {
-    const layout = readStackSecurityGroups(stacks["ums-alb-verify"]);
-    const alb = groupOn(layout, "public");
-    const ums = groupOn(layout, "private");
+  test("ums-alb-verify: the ALB group admits 8443 and 443 from devices; the UMS group admits 8443 from the ALB group only", () => {
+    const sg = readStackSecurityGroups(stacks["ums-alb-verify"]);
+    const alb = groupOf(sg, "front");
+    const ums = groupOf(sg, "backend");
     expect(alb.name).toBe("ums-edge-uv-alb-sg");
     expect(alb.ingress).toEqual(
       expect.arrayContaining([expect.objectContaining({ ...HTTPS(8443), cidrIpv4: TEST_DEVICE_CIDR }), expect.objectContaining({ ...HTTPS(443), cidrIpv4: TEST_DEVICE_CIDR })]),
@@ -37,41 +40,48 @@ describe("security groups of a freshly synthesized stack", () => {
   });
 
   test("ums-alb-passthrough: one device port on the ALB (8443)", () => {
-    const alb = groupOn(readStackSecurityGroups(stacks["ums-alb-passthrough"]), "public");
+    const alb = groupOf(readStackSecurityGroups(stacks["ums-alb-passthrough"]), "front");
     expect(alb.ingress).toEqual([expect.objectContaining({ ...HTTPS(8443), cidrIpv4: TEST_DEVICE_CIDR })]);
   });
 
   test("ums-direct: no ALB, the UMS group admits 8443 from the device CIDRs", () => {
-    const layout = readStackSecurityGroups(`${stacks["ums-direct"]}/cdk.tf.json`);
-    expect(layout.placement.public).toEqual([]);
-    expect(groupOn(layout, "private").ingress).toEqual([expect.objectContaining({ ...HTTPS(8443), cidrIpv4: TEST_DEVICE_CIDR })]);
+    const sg = readStackSecurityGroups(stacks["ums-direct"]);
+    expect(sg.members.front).toEqual([]);
+    expect(groupOf(sg, "backend").ingress).toEqual([expect.objectContaining({ ...HTTPS(8443), cidrIpv4: TEST_DEVICE_CIDR })]);
+  });
+
+  test("placed on the sides a topology names: the direct UMS faces the devices, behind an ALB it is private", () => {
+    const direct = readStackSecurityGroups(stacks["ums-direct"]);
+    expect(placeSecurityGroups(direct, { backend: "public", ums: "public" }).placement).toEqual({ public: direct.members.backend });
+    const verify = readStackSecurityGroups(stacks["ums-alb-verify"]);
+    expect(placeSecurityGroups(verify, { front: "public", backend: "private", ums: "private" }).placement).toEqual({ public: verify.members.front, private: verify.members.backend });
   });
 });
 
 describe("stack reader edge cases", () => {
   test("inline ingress blocks and 'self' are read too", () => {
-    const layout = securityGroupsOfStack({
+    const layout = securityGroupsOfStack(readerOf({
       resource: {
         aws_security_group: { a: { name: "a-sg", ingress: [{ protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["10.0.0.0/8"], self: true }], egress: [] } },
         aws_instance: { i: { vpc_security_group_ids: ["${aws_security_group.a.id}"] } },
       },
-    });
+    }));
     expect(layout.groups[0].ingress).toEqual([
       expect.objectContaining({ ...HTTPS(22), cidrIpv4: "10.0.0.0/8" }),
       expect.objectContaining({ ...HTTPS(22), referencedSecurityGroupId: "a" }),
     ]);
-    expect(layout.placement).toEqual({ public: [], private: ["a"] });
+    expect(layout.members).toEqual({ front: [], backend: ["a"] });
   });
 
   test("a rule for a group the stack does not define is a clear error", () => {
     expect(() =>
-      securityGroupsOfStack({ resource: { aws_vpc_security_group_ingress_rule: { r: { security_group_id: "${aws_security_group.missing.id}", ip_protocol: "tcp" } } } }, "x/cdk.tf.json"),
+      securityGroupsOfStack(readerOf({ resource: { aws_vpc_security_group_ingress_rule: { r: { security_group_id: "${aws_security_group.missing.id}", ip_protocol: "tcp" } } } })),
     ).toThrow("x/cdk.tf.json: aws_vpc_security_group_ingress_rule.r belongs to security group '${aws_security_group.missing.id}', which the stack does not define");
   });
 
   test("an unreadable stack names the fix", () => {
     expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(UserError);
-    expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(/run 'ums-edge synth'/);
+    expect(() => readStackSecurityGroups("/nonexistent/stack")).toThrow(/no such stack directory\n  fix: give a directory written by 'ums-edge synth'/);
   });
 });
 

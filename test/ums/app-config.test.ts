@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAppConfig, parseAppConfig } from "../../simulator/ums/app-config";
+import { loadAppConfig, parseAppConfig } from "../../core/ums-app-config";
 import { MockUms } from "../../simulator/ums";
 import { ProblemsError } from "../../core/errors";
 import { testLabPki } from "../helpers/lab-pki";

@@ -7,6 +7,9 @@ import { readStack } from "../../terraform/read-stack";
 import type { MtlsMode } from "../../terraform/stack-model";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
+import { ENTRIES } from "../launch";
+import { albArgs } from "../../alb/process-options";
+import type { AlbReadyInfo } from "../../alb/alb-emulator";
 
 /**
  * The ALB emulator in a container (`ums-edge alb --stack /stack --target ...`), configured from a
@@ -41,15 +44,7 @@ export interface AlbEmulatorContainerOptions extends ComponentContainerOptions {
 }
 
 /** The line `ums-edge alb` prints when ready. */
-export interface AlbReadyLine {
-  readonly component: "alb";
-  readonly stack: string;
-  /** Listener port → URL inside the container. */
-  readonly listeners: Readonly<Record<string, string>>;
-  readonly mtls: Readonly<Record<string, MtlsMode>>;
-  readonly targets: readonly string[];
-  readonly [key: string]: unknown;
-}
+export type AlbReadyLine = AlbReadyInfo;
 
 const isAlbReady = (j: Record<string, unknown>) => j.component === "alb" && typeof j.listeners === "object";
 const LOGS_IN_CONTAINER = "/logs";
@@ -61,23 +56,27 @@ export class AlbEmulatorContainer extends ComponentContainer {
     const ports = stack.listeners.filter((l) => l.protocol === "HTTPS").map((l) => l.port);
     if (ports.length === 0) throw new UserError(`'stackDir': ${stack.file} has no HTTPS listener\n  fix: give the directory of an ALB stack (ums-alb-verify, ums-alb-passthrough, ...)`);
     super(options.image ?? imageName("node"), "alb", options, ports, (out) => out.find(isAlbReady) !== undefined);
-    const targets = typeof options.target === "string" ? [options.target] : [...options.target];
-    const args = ["dist/cli/index.js", "alb", "--stack", "/stack", "--host", "0.0.0.0", "--health-check-scale", String(options.healthCheckScale ?? 0.1)];
-    for (const t of targets) args.push("--target", t);
-    for (const p of ports) args.push("--port", `${p}=${p}`);
-    if (options.logs ?? true) args.push("--logs", LOGS_IN_CONTAINER);
-    if (options.accountId) args.push("--account-id", options.accountId);
     const s3 = options.trustStoreS3;
+    const args = albArgs({
+      stack: "/stack",
+      targets: typeof options.target === "string" ? [options.target] : [...options.target],
+      host: "0.0.0.0",
+      healthCheckScale: options.healthCheckScale ?? 0.1,
+      ports: ports.map((p) => `${p}=${p}`),
+      logs: (options.logs ?? true) ? LOGS_IN_CONTAINER : undefined,
+      accountId: options.accountId,
+      trustStoreS3: s3 ? formatS3Url(s3.bundle) : undefined,
+      s3Endpoint: s3?.endpoint,
+      revocationS3: s3?.revocations?.map(formatS3Url),
+    });
     if (s3) {
-      args.push("--trust-store-s3", formatS3Url(s3.bundle), "--s3-endpoint", s3.endpoint);
-      for (const r of s3.revocations ?? []) args.push("--revocation-s3", formatS3Url(r));
       this.withEnvironment({
         AWS_ACCESS_KEY_ID: s3.credentials?.accessKeyId ?? "test",
         AWS_SECRET_ACCESS_KEY: s3.credentials?.secretAccessKey ?? "test",
         AWS_REGION: stack.region ?? "us-east-1",
       });
     }
-    this.withCommand(args);
+    this.withCommand([ENTRIES.alb, ...args]);
     this.withCopyDirectoriesToContainer([{ source: stackDir, target: "/stack" }]);
   }
 

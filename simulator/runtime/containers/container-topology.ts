@@ -1,7 +1,6 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { LabPki } from "../../pki/lab-pki";
 import { UserError } from "../../../core/errors";
+import { readStackOutput } from "../../terraform/read-stack";
 import { loadLabPki } from "../../pki/lab-pki";
 import { proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
 import { AlbEmulatorContainer, ContainerS3TrustStore, StartedAlbEmulatorContainer } from "./alb-emulator-container";
@@ -75,11 +74,7 @@ function requireStack(options: ContainerTopologyOptions): string {
 
 /** The stack's `ums_application_yml` output: what the operator pastes into the UMS. */
 export function stackAppConfig(stackDir: string): string {
-  const file = path.join(stackDir, "cdk.tf.json");
-  const json = JSON.parse(fs.readFileSync(file, "utf8")) as { output?: Record<string, { value?: unknown }> };
-  const value = json.output?.ums_application_yml?.value;
-  if (typeof value !== "string") throw new UserError(`${file}: the stack has no 'ums_application_yml' output\n  fix: give a UMS stack (ums-alb-verify, ums-alb-passthrough)`);
-  return value;
+  return readStackOutput(stackDir, "ums_application_yml");
 }
 
 const startAlb: FrontStarter = async ({ options, runId, devicesNetwork, umsNetwork, ums }) => {

@@ -3,6 +3,8 @@ import type { LabDeviceKind } from "../../pki";
 import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
+import { ENTRIES } from "../launch";
+import { devicesArgs } from "../../device/process-options";
 import { pkiDir } from "./mock-ums-container";
 
 /**
@@ -69,16 +71,21 @@ export class DeviceFleetContainer extends ComponentContainer {
     if ((options.enrollmentKeys?.length ?? 0) < count) {
       throw new UserError(`'enrollmentKeys': ${options.enrollmentKeys?.length ?? 0} key(s) for ${count} onboarding device(s)\n  fix: give one one-time key per device (the UMS's --enrollment-key, or mint them through the IMI API)`);
     }
-    const args = ["dist/simulator/device/main.js", "--pki", "/pki", "--cluster-url", options.clusterUrl, "--count", String(count)];
-    if (options.enrollmentUrl) args.push("--enrollment-url", options.enrollmentUrl);
-    for (const k of options.enrollmentKeys ?? []) args.push("--enrollment-key", k);
-    for (const kind of options.identities ?? []) args.push("--identity", kind);
-    if (options.maxAttempts !== undefined) args.push("--max-attempts", String(options.maxAttempts));
-    if (options.handshakeTimeoutMs !== undefined) args.push("--handshake-timeout-ms", String(options.handshakeTimeoutMs));
-    if (options.bootMs !== undefined) args.push("--boot-ms", String(options.bootMs));
-    if (options.backoff) args.push("--backoff-initial-ms", String(options.backoff.initialMs), "--backoff-max-ms", String(options.backoff.maxMs));
-    if (options.exitWhenSettled) args.push("--exit-when-settled");
-    this.withCommand([...args, ...(options.extraArgs ?? [])]);
+    const args = devicesArgs({
+      pki: "/pki",
+      clusterUrl: options.clusterUrl,
+      count,
+      enrollmentUrl: options.enrollmentUrl,
+      enrollmentKeys: options.enrollmentKeys,
+      identities: options.identities,
+      maxAttempts: options.maxAttempts,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      bootMs: options.bootMs,
+      backoffInitialMs: options.backoff?.initialMs,
+      backoffMaxMs: options.backoff?.maxMs,
+      exitWhenSettled: options.exitWhenSettled || undefined,
+    });
+    this.withCommand([ENTRIES.devices, ...args, ...(options.extraArgs ?? [])]);
     this.withCopyDirectoriesToContainer([{ source: dir, target: "/pki" }]);
     const hosts = Object.entries(options.hosts ?? {});
     if (hosts.length) this.withExtraHosts(hosts.map(([host, ipAddress]) => ({ host, ipAddress })));

@@ -14,7 +14,7 @@ export type { ComponentContainerOptions } from "./component-container";
 export { ContainerOutput } from "./container-output";
 export { ReadyWaitStrategy, ContainerExitedError, ContainerNotReadyError } from "./ready-wait-strategy";
 export { MockUmsContainer, StartedMockUmsContainer, UMS_PORT } from "./mock-ums-container";
-export type { MockUmsContainerOptions, UmsReadyLine } from "./mock-ums-container";
+export type { MockUmsContainerOptions } from "./mock-ums-container";
 export { AlbEmulatorContainer, StartedAlbEmulatorContainer } from "./alb-emulator-container";
 export type { AlbEmulatorContainerOptions, AlbReadyLine, ContainerS3TrustStore } from "./alb-emulator-container";
 export { NginxProxyContainer, StartedNginxProxyContainer } from "./nginx-proxy-container";

@@ -2,6 +2,8 @@ import type { LabPki } from "../../pki/lab-pki";
 import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
+import { ENTRIES } from "../launch";
+import { umsArgs, UmsReadyLine } from "../../ums/process-options";
 
 /**
  * The mock UMS in a container (`node dist/simulator/ums/main.js`), as a testcontainers module:
@@ -21,7 +23,7 @@ export interface MockUmsContainerOptions extends ComponentContainerOptions {
   /** Size of each app the update proxy serves, bytes. @default the UMS's (262144) */
   readonly appSizeBytes?: number;
   /** Check device certificates against the lab CRL. @default true */
-  readonly crl?: boolean;
+  readonly checkRevocation?: boolean;
   /** More flags of `simulator/ums/main.ts`. @default none */
   readonly extraArgs?: readonly string[];
 }
@@ -30,18 +32,6 @@ export interface MockUmsContainerOptions extends ComponentContainerOptions {
 export const UMS_PORT = 8443;
 const PKI_IN_CONTAINER = "/pki";
 const APP_CONFIG_IN_CONTAINER = "/etc/ums/application.yml";
-
-/** The line the mock UMS prints when ready (its endpoints, as seen inside the container). */
-export interface UmsReadyLine {
-  readonly event: "ready";
-  readonly component: "ums";
-  readonly url: string;
-  readonly port: number;
-  readonly fqdn: string;
-  readonly adminUser: string;
-  readonly forwarding: { readonly enabled: boolean; readonly header?: string; readonly encodingType?: string };
-  readonly [key: string]: unknown;
-}
 
 export function pkiDir(pki: string | LabPki): string {
   return typeof pki === "string" ? pki : pki.dir;
@@ -60,16 +50,18 @@ export class MockUmsContainer extends ComponentContainer {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`'${field}': ${v} is not a positive integer`);
       return v;
     };
-    const args = ["dist/simulator/ums/main.js", "--pki", PKI_IN_CONTAINER, "--host", "0.0.0.0", "--port", String(UMS_PORT)];
-    for (const key of options.enrollmentKeys ?? []) args.push("--enrollment-key", key);
-    if (int("heartbeatMs", options.heartbeatMs) !== undefined) args.push("--heartbeat-ms", String(options.heartbeatMs));
-    if (int("appSizeBytes", options.appSizeBytes) !== undefined) args.push("--app-size", String(options.appSizeBytes));
-    if (options.crl === false) args.push("--no-crl");
-    if (options.appConfig !== undefined) {
-      this.withCopyContentToContainer([{ content: options.appConfig, target: APP_CONFIG_IN_CONTAINER }]);
-      args.push("--app-config", APP_CONFIG_IN_CONTAINER);
-    }
-    this.withCommand([...args, ...(options.extraArgs ?? [])]);
+    if (options.appConfig !== undefined) this.withCopyContentToContainer([{ content: options.appConfig, target: APP_CONFIG_IN_CONTAINER }]);
+    const args = umsArgs({
+      pki: PKI_IN_CONTAINER,
+      host: "0.0.0.0",
+      port: UMS_PORT,
+      enrollmentKeys: options.enrollmentKeys,
+      heartbeatMs: int("heartbeatMs", options.heartbeatMs),
+      appSizeBytes: int("appSizeBytes", options.appSizeBytes),
+      checkRevocation: options.checkRevocation === false ? false : undefined,
+      appConfig: options.appConfig !== undefined ? APP_CONFIG_IN_CONTAINER : undefined,
+    });
+    this.withCommand([ENTRIES.ums, ...args, ...(options.extraArgs ?? [])]);
     this.withCopyDirectoriesToContainer([{ source: dir, target: PKI_IN_CONTAINER }]);
   }
 

@@ -4,6 +4,7 @@ import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, 
 import type { S3ObjectLocation } from "../../alb/s3-trust-store";
 import { UserError } from "../../../core/errors";
 import { randomSuffix } from "./networks";
+import { openStack } from "../../terraform/read-stack";
 
 /**
  * The S3 part of `terraform apply` for one synthesized stack, against any S3 API (LocalStack's in
@@ -30,10 +31,9 @@ export interface DeployStackToS3Options {
   readonly region?: string;
 }
 
+/** The stack's resources as Terraform would apply them (simulator/terraform opens and checks the file). */
 function readResources(stackDir: string): { resources: Resources; region?: string } {
-  const file = path.join(stackDir, "cdk.tf.json");
-  if (!fs.existsSync(file)) throw new UserError(`${file} does not exist\n  fix: synthesize the stack first (ums-edge synth --out DIR) and give DIR/stacks/<name>`);
-  const json = JSON.parse(fs.readFileSync(file, "utf8")) as { resource?: Resources; provider?: { aws?: Array<{ region?: string }> } };
+  const json = openStack(stackDir).json as { resource?: Resources; provider?: { aws?: Array<{ region?: string }> } };
   return { resources: json.resource ?? {}, region: json.provider?.aws?.[0]?.region };
 }
 

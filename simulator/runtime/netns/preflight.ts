@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { UserError } from "../../../core/errors";
 
 /** What to do when the namespace runtime is unavailable. */
-export const NETNS_FIX = "run as root on Linux with iproute2 and nftables (bash scripts/ensure-system-tools.sh installs them)";
+export const NETNS_FIX = "run as root on Linux with iproute2 and nftables ('apt-get install -y iproute2 nftables', or bash scripts/ensure-system-tools.sh)";
 
 export type NetnsAvailability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 

@@ -1,4 +1,3 @@
 export * from "./model";
 export * from "./nftables";
-export * from "./read-stack";
 export * from "./topology-groups";

@@ -1,43 +1,32 @@
-/**
- * A small model of AWS security groups, field names as the AWS provider spells them (camelCase of
- * `aws_vpc_security_group_ingress_rule`), so values pass straight through from a synthesized stack.
- */
+import type { SecurityGroup } from "../../terraform/security-groups";
 
 /** Where the network-isolation runtimes place components (design section 1). */
 export type NetworkSide = "internet" | "public" | "private";
 export const NETWORK_SIDES: readonly NetworkSide[] = ["internet", "public", "private"];
-
-export interface SecurityGroupRule {
-  /** `tcp`, `udp`, `icmp`, `icmpv6`, `-1` (all) or a protocol number, as AWS takes it. */
-  readonly ipProtocol: string;
-  /** First port (ICMP: type); -1 or unset: all. */
-  readonly fromPort?: number;
-  /** Last port (ICMP: code); -1 or unset: all. */
-  readonly toPort?: number;
-  /** The peer (source of ingress, destination of egress): exactly one of these three. */
-  readonly cidrIpv4?: string;
-  readonly cidrIpv6?: string;
-  /** Another group's id: its members are the peers. */
-  readonly referencedSecurityGroupId?: string;
-  readonly description?: string;
-}
-
-export interface SecurityGroup {
-  /** How rules refer to the group (the Terraform resource name in a synthesized stack). */
-  readonly id: string;
-  /** The group's AWS name, for comments and messages. */
-  readonly name?: string;
-  readonly ingress: readonly SecurityGroupRule[];
-  /**
-   * Outbound rules. Terraform removes AWS's default allow-all egress rule from groups it creates,
-   * so an empty list really means: nothing may leave (except replies).
-   */
-  readonly egress: readonly SecurityGroupRule[];
-}
 
 /** Security groups and the side whose namespace hosts each group's members. */
 export interface SecurityGroupLayout {
   readonly groups: readonly SecurityGroup[];
   /** Group ids per side; a side without groups is not filtered. */
   readonly placement: Readonly<Partial<Record<NetworkSide, readonly string[]>>>;
+}
+
+/** A component role whose members a group lists: the front, the backend, and the UMS where it is not the backend. */
+export type SecurityGroupRole = "front" | "backend" | "ums";
+
+/** Groups by the role of their members (a stack's, or a hand-written layout). */
+export interface RoleSecurityGroups {
+  readonly groups: readonly SecurityGroup[];
+  readonly members: Readonly<Partial<Record<SecurityGroupRole, readonly string[]>>>;
+}
+
+/** Puts each role's groups on the side its component runs on. */
+export function placeSecurityGroups(groups: RoleSecurityGroups, sides: Readonly<Partial<Record<SecurityGroupRole, NetworkSide>>>): SecurityGroupLayout {
+  const placement: Partial<Record<NetworkSide, string[]>> = {};
+  for (const [role, ids] of Object.entries(groups.members) as Array<[SecurityGroupRole, readonly string[]]>) {
+    const side = sides[role];
+    if (!side || ids.length === 0) continue;
+    placement[side] = [...new Set([...(placement[side] ?? []), ...ids])];
+  }
+  return { groups: groups.groups, placement };
 }

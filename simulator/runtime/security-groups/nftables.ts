@@ -1,5 +1,5 @@
 import { UserError } from "../../../core/errors";
-import type { SecurityGroup, SecurityGroupRule } from "./model";
+import type { SecurityGroup, SecurityGroupRule } from "../../terraform/security-groups";
 
 /** The nftables table our rules live in (one per namespace; never the host's). */
 export const NFT_TABLE = "ums_edge_sg";

@@ -1,137 +1,211 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { STACK_VARIANT } from "../../../core/stack-variants";
+import { DEVICE_PORT } from "../../../core/igel";
 import type { Runtime } from "../runtime";
-import type { Lab, AppConfigName } from "../lab";
+import type { Lab } from "../lab";
 import { REVERSE_PROXY_HEADER } from "../lab";
 import type { RunningComponent } from "../component-process";
-import { NginxReverseProxy, proxyTlsFilesFromLabPki, StartedNginxReverseProxy } from "../../proxy/nginx-reverse-proxy";
-import { readStackSecurityGroups } from "../security-groups/read-stack";
+import { launch } from "../launch";
+import { NginxReverseProxy, proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
+import { readStackSecurityGroups } from "../../terraform/security-groups";
 import { REVERSE_PROXY_SECURITY_GROUPS, ICG_SECURITY_GROUPS } from "../security-groups/topology-groups";
-import type { SecurityGroupLayout } from "../security-groups/model";
-import { startAlb, startUms, runDir, UmsReady } from "./components";
-import { startIcg } from "./icg-component";
-import type { StartedTopology, TopologyName, DeviceEndpoints } from "./topology";
+import { placeSecurityGroups, RoleSecurityGroups, SecurityGroupLayout } from "../security-groups/model";
+import type { UmsReadyLine } from "../../ums/process-options";
+import type { IcgReadyLine } from "../../icg/process-options";
+import { AppConfigSource, deviceFacing, FrontKind, TopologyDefinition, TopologyName, topologyDefinition } from "./definitions";
+import type { DeviceEndpoints, StartedTopology } from "./topology";
+
+/**
+ * Starts a topology from its definition on any process runtime (loopback, netns): security groups
+ * first, then the backend (an ICG and the UMS connecting out to it, or the UMS), then the front by
+ * its kind. Nothing is left running if a component fails to start.
+ */
 
 export interface TopologyOptions {
   /** Replace the UMS application.yml the topology would use (to show a misconfiguration). */
-  readonly umsAppConfig?: AppConfigName;
+  readonly umsAppConfig?: AppConfigSource;
   /** A suffix for the run directory when one topology is started more than once. */
   readonly instance?: string;
   /** Heartbeat interval the UMS tells devices (benches holding many sessions use a longer one). @default 1000 */
   readonly umsHeartbeatMs?: number;
   /** Processes of the ALB emulator (node:cluster workers; each holds its share of the connections). @default 1 */
   readonly albWorkers?: number;
+  /** Quieter components (benches): no per-request log lines. @default false */
+  readonly quiet?: boolean;
 }
 
-const ALB_STACKS = {
-  "alb-verify": "ums-alb-verify",
-  "alb-passthrough": "ums-alb-passthrough",
-  "icg-alb-verify": "icg-alb-verify",
-  "icg-alb-passthrough": "icg-alb-passthrough",
-} as const;
+/** The security groups of a topology, placed on the sides its components run on. */
+export function securityGroupsOf(definition: TopologyDefinition, lab: Lab): SecurityGroupLayout {
+  const byRole: RoleSecurityGroups =
+    definition.securityGroups === "stack"
+      ? readStackSecurityGroups(lab.stackDir(definition.stack!))
+      : definition.securityGroups === "reverse-proxy"
+        ? REVERSE_PROXY_SECURITY_GROUPS
+        : ICG_SECURITY_GROUPS;
+  return placeSecurityGroups(byRole, definition.sides);
+}
 
-/** The security groups of a topology: from its synthesized stack where it has one, else the hand-written layouts. */
-export function securityGroupsOf(name: TopologyName, lab: Lab): SecurityGroupLayout {
-  if (name === "direct") {
-    // ums-direct's instance group, placed where the direct UMS runs: facing the devices.
-    const layout = readStackSecurityGroups(path.join(lab.stackDir("ums-direct"), "cdk.tf.json"));
-    return { ...layout, placement: { public: layout.placement.private ?? [] } };
+/** A per-topology run directory under the lab. */
+export function runDir(lab: Lab, name: string): string {
+  const dir = path.join(lab.dir, "run", name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** What a starter needs: the runtime, the lab, and a way to keep what it started for the stop. */
+interface StartContext {
+  readonly definition: TopologyDefinition;
+  readonly runtime: Runtime;
+  readonly lab: Lab;
+  readonly options: TopologyOptions;
+  readonly dir: string;
+  track<R>(component: RunningComponent<R>): RunningComponent<R>;
+  onStop(stop: () => Promise<void>): void;
+}
+
+interface Backend {
+  readonly ums: UmsReadyLine;
+  readonly icg?: IcgReadyLine;
+  /** What the front forwards to (or devices reach without a front). */
+  readonly target: { readonly url: string; readonly host: string; readonly port: number };
+}
+
+interface Front {
+  readonly devices: Omit<DeviceEndpoints, "serverName" | "trustedCaFile">;
+  readonly albLogsDir?: string;
+  readonly nginxLogs?: StartedTopology["nginxLogs"];
+}
+
+/** In namespaces every side has its own address: use the real ports. On loopback, any free port. */
+function portOn(runtime: Runtime, real: number): number {
+  return runtime.isolated ? real : 0;
+}
+
+/** The backend: an ICG with the UMS connecting out to it, or the UMS itself. */
+async function startBackend(ctx: StartContext): Promise<Backend> {
+  const { definition: d, runtime, lab, options } = ctx;
+  const log = (name: string) => path.join(ctx.dir, `${name}.log`);
+  let icg: IcgReadyLine | undefined;
+  if (d.backend === "icg") {
+    const appConfig = d.appConfig.icg ? lab.appConfigFile(d.appConfig.icg, d.stack) : undefined;
+    const started = ctx.track(
+      await launch("icg", { pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: portOn(runtime, DEVICE_PORT), appConfig, quiet: options.quiet }, { spawner: runtime.spawner(d.sides.backend), logFile: log("icg") }),
+    );
+    icg = started.ready;
   }
-  if (name === "reverse-proxy") return REVERSE_PROXY_SECURITY_GROUPS;
-  if (name === "icg") return ICG_SECURITY_GROUPS;
-  return readStackSecurityGroups(path.join(lab.stackDir(ALB_STACKS[name]), "cdk.tf.json"));
+  // Where the UMS shares its side with the ICG, 8443 is the ICG's: the UMS (only its admin API is used then) takes another port.
+  const umsPort = icg && d.sides.ums === d.sides.backend ? 9443 : DEVICE_PORT;
+  const ums = ctx.track(
+    await launch(
+      "ums",
+      {
+        pki: lab.pki.dir,
+        appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
+        host: runtime.address(d.sides.ums),
+        port: portOn(runtime, umsPort),
+        heartbeatMs: options.umsHeartbeatMs ?? 1000,
+        icgUrl: icg?.url,
+        quiet: options.quiet,
+      },
+      { spawner: runtime.spawner(d.sides.ums), logFile: log("ums") },
+    ),
+  ).ready;
+  const target = icg ?? ums;
+  return { ums, icg, target: { url: target.url, host: target.host, port: target.port } };
 }
+
+type FrontStarter = (ctx: StartContext, backend: Backend) => Promise<Front>;
+
+/** One starter per front kind: adding a topology with a known front needs none. */
+const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
+  none: async (_ctx, backend) => ({ devices: { enrollmentUrl: backend.target.url, clusterUrl: backend.target.url, webAppUrl: backend.target.url } }),
+
+  nginx: async (ctx, backend) => {
+    const side = ctx.definition.sides.front!;
+    const proxy = await new NginxReverseProxy({
+      dir: path.join(ctx.dir, "nginx"),
+      upstream: backend.target.url,
+      ...proxyTlsFilesFromLabPki(ctx.lab.pki),
+      forwardedCertHeader: REVERSE_PROXY_HEADER,
+      host: ctx.runtime.address(side),
+      port: portOn(ctx.runtime, DEVICE_PORT),
+      commandPrefix: ctx.runtime.commandPrefix(side),
+    }).start();
+    ctx.onStop(() => proxy.stop());
+    return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs };
+  },
+
+  alb: async (ctx, backend) => {
+    const { definition: d, runtime, lab, options } = ctx;
+    const side = d.sides.front!;
+    const listeners = STACK_VARIANT[d.stack!].listeners;
+    const logsDir = path.join(ctx.dir, "alb-logs");
+    fs.mkdirSync(logsDir, { recursive: true });
+    const alb = ctx.track(
+      await launch(
+        "alb",
+        {
+          stack: lab.stackDir(d.stack!),
+          targets: [`${backend.target.host}:${backend.target.port}`],
+          host: runtime.address(side),
+          ports: listeners.map((l) => `${l.port}=${portOn(runtime, l.port)}`),
+          logs: logsDir,
+          // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
+          healthCheckScale: 0.02,
+          workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
+        },
+        { spawner: runtime.spawner(side), logFile: path.join(ctx.dir, "alb.log") },
+      ),
+    );
+    const urlOf = (mtls: boolean) => alb.ready.listeners[String(listeners.find((l) => (l.mtls !== "off") === mtls)?.port ?? listeners[0].port)];
+    // Verify: onboarding and the web app on the listener without mTLS (the OS 12 device enrollment address).
+    return { devices: { enrollmentUrl: urlOf(false), clusterUrl: urlOf(true), webAppUrl: urlOf(false) }, albLogsDir: logsDir };
+  },
+};
 
 /** Stops what was started, newest first, ignoring errors: used on failure and on stop(). */
 async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
   for (const stop of [...stoppers].reverse()) await stop().catch(() => undefined);
 }
 
-/**
- * Starts one topology's components on the runtime and applies its security groups. Nothing is left
- * running if a component fails to start.
- */
+/** Starts one topology's components on the runtime and applies its security groups. */
 export async function startTopology(name: TopologyName, runtime: Runtime, lab: Lab, options: TopologyOptions = {}): Promise<StartedTopology> {
+  const definition = topologyDefinition(name);
   const t0 = performance.now();
   const stoppers: Array<() => Promise<void>> = [];
   const components: Record<string, RunningComponent<unknown>> = {};
-  const track = <R,>(c: RunningComponent<R>): RunningComponent<R> => {
-    components[c.name] = c;
-    stoppers.push(() => c.stop());
-    return c;
+  const ctx: StartContext = {
+    definition,
+    runtime,
+    lab,
+    options,
+    dir: runDir(lab, options.instance ? `${name}-${options.instance}` : name),
+    track(c) {
+      components[c.name] = c;
+      stoppers.push(() => c.stop());
+      return c;
+    },
+    onStop: (stop) => stoppers.push(stop),
   };
-  const dir = runDir(lab, options.instance ? `${name}-${options.instance}` : name);
-  const trust = { serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert };
-  const logOf = (component: string) => path.join(dir, `${component}.log`);
-  // The direct topology's UMS faces the devices (public side); everywhere else it is private.
-  const adminOf = (u: UmsReady) => ({ baseUrl: u.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: name === "direct" ? ("public" as const) : ("private" as const) });
-
   try {
     // Security groups first, as in AWS: they exist before the instances boot, and connections the
     // components open are tracked by the rules from their first packet.
-    await runtime.isolate(securityGroupsOf(name, lab));
-    let devices: DeviceEndpoints;
-    let ums: UmsReady;
-    let front: StartedTopology["front"] = "none";
-    let albLogsDir: string | undefined;
-    let nginxLogs: StartedTopology["nginxLogs"];
-
-    if (name === "direct") {
-      // No front: the UMS faces the devices itself (public side), its SG from the ums-direct stack.
-      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "no-forwarding", side: "public", logFile: logOf("ums") })).ready;
-      devices = { enrollmentUrl: ums.url, clusterUrl: ums.url, webAppUrl: ums.url, ...trust };
-    } else if (name === "reverse-proxy") {
-      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "reverse-proxy", logFile: logOf("ums") })).ready;
-      const proxy: StartedNginxReverseProxy = await new NginxReverseProxy({
-        dir: path.join(dir, "nginx"),
-        upstream: `https://${ums.host}:${ums.port}`,
-        ...proxyTlsFilesFromLabPki(lab.pki),
-        forwardedCertHeader: REVERSE_PROXY_HEADER,
-        host: runtime.address("public"),
-        port: runtime.isolated ? 8443 : 0,
-        commandPrefix: runtime.commandPrefix("public"),
-      }).start();
-      stoppers.push(() => proxy.stop());
-      devices = { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url, ...trust };
-      front = "nginx";
-      nginxLogs = proxy.logs;
-    } else if (name === "icg") {
-      const icg = track(await startIcg(runtime, lab, { side: "public", logFile: logOf("icg") }));
-      ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? "no-forwarding", icgUrl: icg.ready.url, logFile: logOf("ums") })).ready;
-      devices = { enrollmentUrl: icg.ready.url, clusterUrl: icg.ready.url, webAppUrl: icg.ready.url, ...trust };
-      front = "icg";
-    } else {
-      const stackDir = lab.stackDir(ALB_STACKS[name]);
-      const verify = name.endsWith("-verify");
-      const behindIcg = name.startsWith("icg-");
-      albLogsDir = path.join(dir, "alb-logs");
-      let target: { host: string; port: number };
-      if (behindIcg) {
-        // The ICG is the ALB's target (private side); the UMS connects out to it.
-        const icg = track(await startIcg(runtime, lab, { side: "private", appConfig: verify ? "alb-verify" : "alb-passthrough", logFile: logOf("icg") }));
-        // The ICG has 8443 on the private side; the UMS (its listener is for the admin API here) takes another port.
-        ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: "no-forwarding", icgUrl: icg.ready.url, side: "private", port: 9443, logFile: logOf("ums") })).ready;
-        target = { host: icg.ready.host, port: icg.ready.port };
-        front = "alb";
-      } else {
-        ums = track(await startUms(runtime, lab, { heartbeatMs: options.umsHeartbeatMs, appConfig: options.umsAppConfig ?? (verify ? "alb-verify" : "alb-passthrough"), logFile: logOf("ums") })).ready;
-        target = { host: ums.host, port: ums.port };
-        front = "alb";
-      }
-      const alb = track(await startAlb(runtime, { stackDir, target, logsDir: albLogsDir, listenerPorts: verify ? [8443, 443] : [8443], workers: options.albWorkers, logFile: logOf("alb") }));
-      const mtlsUrl = alb.ready.listeners["8443"];
-      const tlsUrl = verify ? alb.ready.listeners["443"] : mtlsUrl;
-      devices = { enrollmentUrl: tlsUrl, clusterUrl: mtlsUrl, webAppUrl: tlsUrl, ...trust };
-    }
-    const started: StartedTopology = {
+    await runtime.isolate(securityGroupsOf(definition, lab));
+    const backend = await startBackend(ctx);
+    const front = await FRONT_STARTERS[definition.front](ctx, backend);
+    return {
       name,
+      definition,
       runtime,
-      front,
-      devices,
-      admin: adminOf(ums),
-      ums: { host: ums.host, port: ums.port },
-      albLogsDir,
-      nginxLogs,
+      deviceFacing: deviceFacing(definition),
+      devices: { ...front.devices, serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert },
+      admin: { baseUrl: backend.ums.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: definition.sides.ums },
+      ums: { host: backend.ums.host, port: backend.ums.port },
+      albLogsDir: front.albLogsDir,
+      nginxLogs: front.nginxLogs,
       components,
       startMs: Math.round(performance.now() - t0),
       stop: async () => {
@@ -139,7 +213,6 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
         await runtime.isolate(undefined);
       },
     };
-    return started;
   } catch (e) {
     await stopAll(stoppers);
     await runtime.isolate(undefined).catch(() => undefined);

@@ -1,12 +1,7 @@
 import type { Runtime } from "../runtime";
 import type { RunningComponent } from "../component-process";
 import type { NetworkSide } from "../security-groups/model";
-
-/** The topologies of design section 1. */
-export const TOPOLOGIES = ["direct", "reverse-proxy", "icg", "alb-verify", "alb-passthrough", "icg-alb-verify", "icg-alb-passthrough"] as const;
-export type TopologyName = (typeof TOPOLOGIES)[number];
-
-export type FrontKind = "none" | "nginx" | "alb" | "icg";
+import type { TopologyDefinition, TopologyName } from "./definitions";
 
 /** What a device is told (or configured with) to reach its management server. */
 export interface DeviceEndpoints {
@@ -22,10 +17,14 @@ export interface DeviceEndpoints {
   readonly trustedCaFile: string;
 }
 
+/** The component that terminates a device's TLS connection, and so the one that refuses it. */
+export type DeviceFacing = "ums" | "nginx" | "alb" | "icg";
+
 export interface StartedTopology {
   readonly name: TopologyName;
+  readonly definition: TopologyDefinition;
   readonly runtime: Runtime;
-  readonly front: FrontKind;
+  readonly deviceFacing: DeviceFacing;
   readonly devices: DeviceEndpoints;
   /** The UMS IMI API, and the side the UMS (and so its administrator) is on. */
   readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string; readonly side: NetworkSide };

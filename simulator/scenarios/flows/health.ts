@@ -9,7 +9,7 @@ import { httpsGet } from "../probes";
  */
 export const healthFlow: Flow = async (ctx) => {
   const { topology } = ctx;
-  if (topology.front === "alb") {
+  if (topology.deviceFacing === "alb") {
     const deadline = Date.now() + 15_000;
     for (;;) {
       const healthy = albEvents(topology).filter((e) => e.kind === "target-health" && e.to === "healthy").pop();
@@ -21,7 +21,7 @@ export const healthFlow: Flow = async (ctx) => {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  if (topology.front === "icg") {
+  if (topology.deviceFacing === "icg") {
     // /usg/check-status says "warn" until the UMS has connected out to the ICG.
     const target = { url: topology.devices.clusterUrl, serverName: topology.devices.serverName, trustedCaFile: topology.devices.trustedCaFile };
     const deadline = Date.now() + 15_000;

@@ -1,5 +1,5 @@
 import { startTopology } from "../../runtime/topologies/start-topology";
-import type { AppConfigName } from "../../runtime/lab";
+import type { AppConfigSource } from "../../runtime/topologies/definitions";
 import { oneDeviceAttempt } from "./one-device";
 import { componentLog } from "../evidence-logs";
 import type { Flow } from "./flow";
@@ -9,7 +9,7 @@ import type { Flow } from "./flow";
  * onboards, then its management session must be refused with a reason that names the mistake.
  * Runs after the main topology has stopped (it needs the same ports in the namespace runtime).
  */
-export function misconfiguredUmsFlow(appConfig: AppConfigName): Flow {
+export function misconfiguredUmsFlow(appConfig: AppConfigSource): Flow {
   return async (ctx) => {
     const topology = await startTopology(ctx.topology.name, ctx.topology.runtime, ctx.lab, { umsAppConfig: appConfig, instance: appConfig });
     try {
