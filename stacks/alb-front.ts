@@ -1,4 +1,4 @@
-import { Construct, Lb, LbListener, LbTargetGroup, LbTargetGroupAttachment, SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule } from "./aws";
+import { Construct, Lb, LbListener, LbListenerRule, LbTargetGroup, LbTargetGroupAttachment, SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule } from "./aws";
 import type { ITerraformDependable } from "./aws";
 import type { Backend } from "../core/igel";
 import { DEVICE_PORT } from "../core/igel";
@@ -6,6 +6,7 @@ import { albVariantOf, MtlsMode } from "../core/stack-variants";
 import type { MtlsHeaderKey } from "../core/aws-headers";
 import { ALB_ATTRIBUTE_DEFAULTS, ALB_ATTRIBUTE_LIMITS, DesyncMitigationMode, MAX_VERIFY_LISTENERS_PER_LOAD_BALANCER, XffHeaderProcessingMode } from "../core/alb-defaults";
 import { PathAllowList } from "./path-allow-list";
+import { forwardedHeaderOf } from "./forwarding-settings";
 import { propsChecker } from "./props-error";
 
 /** The TLS policy of the listeners unless one is given: TLS 1.3 and 1.2, IGEL's guide's choice of TLS 1.3 for proxies. */
@@ -14,6 +15,9 @@ export const DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** The target group's port: the backend listens where devices would reach it directly. */
 export const TARGET_PORT = DEVICE_PORT;
 
+
+/** The rule refusing a client's own forwarded-certificate header on a listener without mTLS comes first. */
+const HEADER_DENY_PRIORITY = 1;
 
 /** Load balancer and target group names: ELB API CreateLoadBalancer / CreateTargetGroup. */
 const NAME_LIMIT = 32;
@@ -278,6 +282,7 @@ export class AlbFront extends Construct {
         defaultAction: [allowList ? notFound : forward],
         ...(l.mtls === "off" ? {} : { mutualAuthentication: this.mutualAuthentication(l.mtls, props), ...headerRenames(props.headerNames) }),
       });
+      if (l.mtls === "off") this.refuseForwardedCertificateHeader(listenerName, listener, forwardedHeaderOf(props.mode, props.headerNames)!);
       if (allowList) new PathAllowList(this, `allow-list-${listenerName}`, { listenerArn: listener.arn, targetGroupArn: this.targetGroup.arn });
       listeners[listenerName] = listener;
     }
@@ -299,6 +304,22 @@ export class AlbFront extends Construct {
       fromPort: TARGET_PORT,
       toPort: TARGET_PORT,
       referencedSecurityGroupId: instanceSecurityGroupId,
+    });
+  }
+
+  /**
+   * A listener without mTLS adds no certificate header, so the ALB would forward a client's own
+   * (AWS documents removing only the headers it adds itself). The backend reads that header from
+   * every request of its target group, so a client sending it there would be taken for any device,
+   * above all when the header is renamed away from X-Amzn-Mtls-*. A rule ahead of all others
+   * (priority 1; the path allow-list's rules follow) refuses such a request outright.
+   */
+  private refuseForwardedCertificateHeader(listenerName: string, listener: LbListener, header: string): void {
+    new LbListenerRule(this, `deny-cert-header-${listenerName}`, {
+      listenerArn: listener.arn,
+      priority: HEADER_DENY_PRIORITY,
+      condition: [{ httpHeader: { httpHeaderName: header, values: ["*"] } }],
+      action: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "400", messageBody: `${header} is not accepted on this listener` } }],
     });
   }
 

@@ -45,7 +45,7 @@ export function stageAssets(config: EdgeConfig, dir: string): StackAssets {
       ? {
           privateKey: write("private_key.pem", clean(c.web.privateKey, KEY_LABELS), 0o600),
           body: write("headonly-body.pem", clean(c.web.headOnlyBody, ["CERTIFICATE"])),
-          chain: c.web.acmChain ? write("acm-chain.pem", c.web.acmChain) : undefined,
+          chain: c.webAcmChain ? write("acm-chain.pem", c.webAcmChain) : undefined,
         }
       : undefined,
   };

@@ -44,8 +44,11 @@ export interface PathAllowListProps {
   readonly denyTraversal?: boolean;
 }
 
-/** Deny rules take priorities from 1, allow rules from 10: room for more deny rules, stable numbers in logs. */
-const DENY_PRIORITY = 1;
+/**
+ * Deny rules take priorities from 2 (1 is the front's refusal of a client's own certificate header on
+ * a listener without mTLS), allow rules from 10: room for more deny rules, stable numbers in logs.
+ */
+const DENY_PRIORITY = 2;
 const ALLOW_PRIORITY = 10;
 
 type RuleAction = Extract<ConstructorParameters<typeof LbListenerRule>[2]["action"], readonly unknown[]>[number];

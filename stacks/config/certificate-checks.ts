@@ -3,7 +3,8 @@ import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
 import { pemBlocks, pemOnly } from "../../core/pem";
 import { parseCrls, ParsedCrl } from "../../core/crl-reader";
 import type { Problem } from "../../core/errors";
-import { ACM_KEYS, binaryKeystoreKind, describeKey, isTrustStoreKey, oneLine, x509Version } from "./x509-facts";
+import { ACM_KEYS, binaryKeystoreKind, describeKey, oneLine } from "./x509-facts";
+import { isAwsMtlsKey, x509Version } from "../../core/x509";
 import { orderChain } from "./web-chain";
 
 /**
@@ -141,7 +142,7 @@ export function checkClientCaChain(ref: FileRef): CheckResult {
     if (c.raw.length > limits.caCertificateBytes) problems.push(problem(ref, `${describe(c, i)} is ${c.raw.length} bytes; AWS accepts CA certificates up to 16 KB`, "remove it from the bundle or issue a smaller CA certificate"));
     const version = x509Version(c);
     if (version !== 3) problems.push(problem(ref, `${describe(c, i)} is X.509 v${version}; AWS trust stores take X.509 v3 certificates only`, "issue the CA certificate again as X.509 v3"));
-    if (!isTrustStoreKey(c.publicKey)) problems.push(problem(ref, `${describe(c, i)} has a key AWS trust stores do not take (${describeKey(c.publicKey)}); they take RSA 2048-8192 and ECDSA P-256, P-384 and P-521 keys`, "issue the CA with a supported key"));
+    if (!isAwsMtlsKey(c.publicKey)) problems.push(problem(ref, `${describe(c, i)} has a key AWS trust stores do not take (${describeKey(c.publicKey)}); they take RSA 2048-8192 and ECDSA P-256, P-384 and P-521 keys`, "issue the CA with a supported key"));
   });
   const subjectBytes = certs.reduce((n, c) => n + Buffer.byteLength(c.subject), 0);
   if (subjectBytes > limits.subjectBytes) {

@@ -40,13 +40,9 @@ export interface CertificateSources {
   /** Absolute paths. */
   readonly clientCaChain?: string;
   readonly crl?: string;
-  readonly web?: {
-    readonly privateKey: string;
-    readonly headOnlyBody: string;
-    readonly entireChain: string;
-    /** ACM's `certificate_chain` (PEM): the intermediates in order, issuer of the body first; undefined when there are none. */
-    readonly acmChain?: string;
-  };
+  readonly web?: { readonly privateKey: string; readonly headOnlyBody: string; readonly entireChain: string };
+  /** ACM's `certificate_chain` for `web` (PEM text): the intermediates in order, issuer of the body first; undefined when there are none. */
+  readonly webAcmChain?: string;
   readonly webCertificateArn?: string;
 }
 
@@ -426,7 +422,8 @@ async function resolveConfig(configFile: string, file: string, raw: RawConfig, o
     certificates: {
       clientCaChain: files.clientCaChain,
       crl: files.crl,
-      web: files.web && { ...files.web, acmChain },
+      web: files.web,
+      webAcmChain: acmChain,
       webCertificateArn: c.webCertificateArn,
     },
     instance: raw.instance ?? {},

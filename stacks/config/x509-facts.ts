@@ -1,20 +1,6 @@
-import type { KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 
-/** Facts about certificates and keys that Node's X509Certificate does not expose directly. */
-
-/** The X.509 version (1, 2 or 3): the explicit `[0] version` field of the TBSCertificate, absent in v1. */
-export function x509Version(cert: X509Certificate): number {
-  const der = cert.raw;
-  const header = (offset: number): number => {
-    const first = der[offset + 1];
-    return first < 0x80 ? 2 : 2 + (first & 0x7f);
-  };
-  const tbs = header(0); // Certificate ::= SEQUENCE { tbsCertificate ...
-  const field = tbs + header(tbs); // first field of the TBSCertificate
-  if (der[field] !== 0xa0) return 1;
-  const integer = field + header(field); // [0] EXPLICIT INTEGER
-  return der[integer + 2] + 1;
-}
+/** Facts about keys and key files for the config checks (the X.509 version and AWS's mTLS key rule live in core/x509.ts). */
 
 /** A subject or issuer as one line (Node separates RDNs with newlines). */
 export function oneLine(name: string): string {
@@ -47,17 +33,6 @@ const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: "P-256", sec
  * 3072, 4096; ECDSA P-256, P-384, P-521), all of which an Application Load Balancer serves (same page).
  */
 export const ACM_KEYS: readonly string[] = ["RSA 1024", "RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384", "ECDSA P-521"];
-
-/**
- * Keys of certificates an ALB trust store holds and verifies (ELB user guide, "Mutual authentication
- * with TLS in Application Load Balancer" > "Before you begin": RSA 2K-8K bits, ECDSA secp256r1,
- * secp384r1, secp521r1).
- */
-export function isTrustStoreKey(key: KeyObject): boolean {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === "rsa") return (details.modulusLength ?? 0) >= 2048 && (details.modulusLength ?? 0) <= 8192;
-  return key.asymmetricKeyType === "ec" && ["prime256v1", "secp384r1", "secp521r1"].includes(details.namedCurve ?? "");
-}
 
 /** What a binary file that should have been a PEM key most likely is, if we can tell. */
 export function binaryKeystoreKind(bytes: Buffer): "PKCS#12" | "JKS" | "DER" | undefined {

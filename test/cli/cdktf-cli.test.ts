@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { stringify } from "yaml";
 import { baseConfig, tempDir } from "../helpers/config";
-import { testLabPki } from "../helpers/lab-pki";
+import { testLabPki, testPkiDir } from "../helpers/lab-pki";
 import { projectRoot } from "../../core/project-root";
 
 /**
@@ -24,10 +24,11 @@ function files(dir: string): Map<string, Buffer> {
 }
 
 test("npx cdktf synth writes the same stacks, assets and manifest as ums-edge synth", async () => {
-  await testLabPki();
+  // A PKI of its own: both runs must read the same certificates, whatever else regenerates the shared one.
+  await testLabPki("cdktf-cli");
   const dir = tempDir("ums-edge-cdktf-cli-");
   const config = path.join(dir, "ums-edge.yaml");
-  fs.writeFileSync(config, stringify(baseConfig()));
+  fs.writeFileSync(config, stringify(baseConfig({ certificates: { labPki: testPkiDir("cdktf-cli") } })));
   const env = { ...process.env, CI: "true", CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "true", UMS_EDGE_CONFIG: config };
 
   const viaCli = spawnSync("npx", ["--no-install", "cdktf", "synth", "--app", "node dist/main.js", "--output", path.join(dir, "cdktf")], { cwd: ROOT, env, encoding: "utf8", timeout: 150_000 });

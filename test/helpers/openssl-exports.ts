@@ -3,111 +3,64 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 
 /**
- * Certificates made by the `openssl` command line at test time, the way real exports look: RSA keys
- * in PKCS#1 ("BEGIN RSA PRIVATE KEY", what KeyStore Explorer's "OpenSSL" type writes), EC keys with
- * their "EC PARAMETERS" block, CRLF line endings, "Bag Attributes" lines from `openssl pkcs12`, a
- * PKCS#12 keystore. Nothing here is committed: every file is written under a temporary directory,
- * keys 0600.
+ * Certificate files made with openssl the way an administrator's exports look: a web certificate
+ * (wildcard, issued by an intermediate) with its key as PKCS#1 RSA or EC, CRLF line endings and
+ * KeyStore Explorer's "Bag Attributes" lines; a UMS device CA chain (issuing CA first, root last, as
+ * "Export Client Certificate Chain" writes it). Test-only material, made at test time.
  */
+
 export interface OpensslExports {
   readonly dir: string;
-  readonly fqdn: string;
-  /** Web PKI: root -> intermediate -> leaf. */
-  readonly webRoot: string;
+  readonly web: { readonly privateKey: string; readonly headOnlyBody: string; readonly entireChain: string };
+  /** The web certificate's issuing intermediate and root (what a served chain needs). */
   readonly webIntermediate: string;
-  /** The RSA web certificate (body), its PKCS#1 key, and the chain leaf, intermediate, root. */
-  readonly rsa: { readonly key: string; readonly body: string; readonly entireChain: string };
-  /** The same names with an ECDSA P-256 key (EC PARAMETERS + EC PRIVATE KEY). */
-  readonly ec: { readonly key: string; readonly body: string; readonly entireChain: string };
-  /** An RSA 1024 web certificate and key (ACM imports it; TLS clients refuse it). */
-  readonly rsa1024: { readonly key: string; readonly body: string; readonly entireChain: string };
-  /** An Ed25519 web certificate and key. */
-  readonly ed25519: { readonly key: string; readonly body: string; readonly entireChain: string };
-  /** A PKCS#12 keystore of the RSA web certificate (password `changeit`). */
-  readonly pkcs12: string;
-  /** `openssl pkcs12 -nodes` output of that keystore: Bag Attributes, key and certificates, CRLF. */
-  readonly bagAttributesKey: string;
-  readonly bagAttributesChain: string;
-  /** Device PKI: the UMS device CA and its root, as the trust store bundle. */
-  readonly deviceCaChain: string;
+  readonly webRoot: string;
+  readonly clientCaChain: string;
 }
 
-function openssl(cwd: string, args: string[]): void {
+function openssl(args: string[], cwd: string): void {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-const CA_EXT = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
-
-function crlf(text: string): string {
-  return text.replace(/\r?\n/g, "\r\n");
+/** Bag Attributes lines and CRLF, as a keystore tool writes an export on Windows. */
+function asWindowsExport(file: string, friendlyName: string): void {
+  const text = fs.readFileSync(file, "utf8").replace(/\r?\n/g, "\r\n");
+  fs.writeFileSync(file, `Bag Attributes\r\n    friendlyName: ${friendlyName}\r\n    localKeyID: 54 69 6D 65 20 31 37 30 30\r\n${text}`);
 }
 
-/** Creates the exports in `dir` (a fresh directory). */
-export function makeOpensslExports(dir: string, fqdn = "ums.example.test"): OpensslExports {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const p = (name: string) => path.join(dir, name);
-  const run = (...args: string[]) => openssl(dir, args);
-  const rsaKey = (name: string, bits = 2048) => {
-    run("genrsa", "-traditional", "-out", name, String(bits));
-    fs.chmodSync(p(name), 0o600);
+export function makeOpensslExports(dir: string, o: { readonly fqdnPattern: string; readonly webKey: "rsa-pkcs1" | "ec"; readonly deviceCaBits: readonly [number, number] }): OpensslExports {
+  fs.mkdirSync(dir, { recursive: true });
+  const ext = (name: string, lines: string[]) => fs.writeFileSync(path.join(dir, name), lines.join("\n") + "\n");
+  ext("ca.ext", ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid"]);
+  ext("web.ext", [`subjectAltName=DNS:${o.fqdnPattern}`, "basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment", "extendedKeyUsage=serverAuth", "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid"]);
+  const ca = (name: string, subject: string, bits: number, issuer?: string) => {
+    openssl(["req", "-new", "-newkey", `rsa:${bits}`, "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject], dir);
+    const sign = issuer ? ["-CA", `${issuer}.pem`, "-CAkey", `${issuer}.key`, "-CAcreateserial"] : ["-signkey", `${name}.key`];
+    openssl(["x509", "-req", "-in", `${name}.csr`, ...sign, "-out", `${name}.pem`, "-days", "3650", "-sha256", "-extfile", "ca.ext"], dir);
   };
-  fs.writeFileSync(p("ca.ext"), CA_EXT);
-  fs.writeFileSync(p("leaf.ext"), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${fqdn}\n`);
-  const selfSigned = (key: string, cn: string, out: string) => run("req", "-x509", "-new", "-key", key, "-subj", `/O=Example/CN=${cn}`, "-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", out);
-  const issue = (key: string, cn: string, caCert: string, caKey: string, ext: string, out: string) => {
-    run("req", "-new", "-key", key, "-subj", `/O=Example/CN=${cn}`, "-out", `${out}.csr`);
-    run("x509", "-req", "-in", `${out}.csr`, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "365", "-extfile", ext, "-out", out);
-  };
+  // The web PKI: root → intermediate → wildcard leaf.
+  ca("web-root", "/O=Corp Test/CN=Corp Test Web Root", 2048);
+  ca("web-int", "/O=Corp Test/CN=Corp Test Web Intermediate", 2048, "web-root");
+  if (o.webKey === "ec") {
+    openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "web.key"], dir);
+  } else {
+    openssl(["genrsa", "-traditional", "-out", "web.key", "2048"], dir);
+  }
+  openssl(["req", "-new", "-key", "web.key", "-out", "web.csr", "-subj", `/O=Corp Test/CN=${o.fqdnPattern}`], dir);
+  openssl(["x509", "-req", "-in", "web.csr", "-CA", "web-int.pem", "-CAkey", "web-int.key", "-CAcreateserial", "-out", "web.pem", "-days", "365", "-sha256", "-extfile", "web.ext"], dir);
+  // The UMS device CA: root → device CA; exported issuing CA first.
+  ca("device-root", "/O=Corp Test/CN=Corp UMS Device Root", o.deviceCaBits[0]);
+  ca("device-ca", "/O=Corp Test/CN=Corp UMS Device CA", o.deviceCaBits[1], "device-root");
 
-  rsaKey("web-root.key");
-  selfSigned("web-root.key", "Example Web Root", "web-root.pem");
-  rsaKey("web-inter.key");
-  issue("web-inter.key", "Example Web Intermediate", "web-root.pem", "web-root.key", "ca.ext", "web-inter.pem");
-  const chainOf = (leaf: string) => ["web-inter.pem", "web-root.pem"].reduce((t, f) => t + fs.readFileSync(p(f), "utf8"), fs.readFileSync(p(leaf), "utf8"));
-
-  rsaKey("rsa.key");
-  issue("rsa.key", fqdn, "web-inter.pem", "web-inter.key", "leaf.ext", "rsa.pem");
-  fs.writeFileSync(p("rsa-chain.pem"), chainOf("rsa.pem"));
-
-  rsaKey("rsa1024.key", 1024);
-  issue("rsa1024.key", fqdn, "web-inter.pem", "web-inter.key", "leaf.ext", "rsa1024.pem");
-  fs.writeFileSync(p("rsa1024-chain.pem"), chainOf("rsa1024.pem"));
-
-  run("ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.key");
-  fs.chmodSync(p("ec.key"), 0o600);
-  issue("ec.key", fqdn, "web-inter.pem", "web-inter.key", "leaf.ext", "ec.pem");
-  fs.writeFileSync(p("ec-chain.pem"), chainOf("ec.pem"));
-
-  run("genpkey", "-algorithm", "ed25519", "-out", "ed25519.key");
-  fs.chmodSync(p("ed25519.key"), 0o600);
-  issue("ed25519.key", fqdn, "web-inter.pem", "web-inter.key", "leaf.ext", "ed25519.pem");
-  fs.writeFileSync(p("ed25519-chain.pem"), chainOf("ed25519.pem"));
-
-  fs.writeFileSync(p("ca-chain.pem"), fs.readFileSync(p("web-inter.pem"), "utf8") + fs.readFileSync(p("web-root.pem"), "utf8"));
-  run("pkcs12", "-export", "-inkey", "rsa.key", "-in", "rsa.pem", "-certfile", "ca-chain.pem", "-name", "ums web", "-passout", "pass:changeit", "-out", "keystore.p12");
-  fs.chmodSync(p("keystore.p12"), 0o600);
-  run("pkcs12", "-in", "keystore.p12", "-nocerts", "-nodes", "-passin", "pass:changeit", "-out", "bag-key.pem");
-  run("pkcs12", "-in", "keystore.p12", "-nokeys", "-passin", "pass:changeit", "-out", "bag-chain.pem");
-  for (const f of ["bag-key.pem", "bag-chain.pem"]) fs.writeFileSync(p(f), crlf(fs.readFileSync(p(f), "utf8")), { mode: 0o600 });
-
-  rsaKey("device-root.key");
-  selfSigned("device-root.key", "UMS Device Root", "device-root.pem");
-  rsaKey("device-ca.key");
-  issue("device-ca.key", "UMS Device CA", "device-root.pem", "device-root.key", "ca.ext", "device-ca.pem");
-  fs.writeFileSync(p("client-ca-chain.pem"), fs.readFileSync(p("device-ca.pem"), "utf8") + fs.readFileSync(p("device-root.pem"), "utf8"));
-
-  return {
-    dir,
-    fqdn,
-    webRoot: p("web-root.pem"),
-    webIntermediate: p("web-inter.pem"),
-    rsa: { key: p("rsa.key"), body: p("rsa.pem"), entireChain: p("rsa-chain.pem") },
-    rsa1024: { key: p("rsa1024.key"), body: p("rsa1024.pem"), entireChain: p("rsa1024-chain.pem") },
-    ec: { key: p("ec.key"), body: p("ec.pem"), entireChain: p("ec-chain.pem") },
-    ed25519: { key: p("ed25519.key"), body: p("ed25519.pem"), entireChain: p("ed25519-chain.pem") },
-    pkcs12: p("keystore.p12"),
-    bagAttributesKey: p("bag-key.pem"),
-    bagAttributesChain: p("bag-chain.pem"),
-    deviceCaChain: p("client-ca-chain.pem"),
-  };
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+  const web = { privateKey: path.join(dir, "private_key.pem"), headOnlyBody: path.join(dir, "headonly-body.pem"), entireChain: path.join(dir, "entire_chain.pem") };
+  fs.writeFileSync(web.privateKey, read("web.key"), { mode: 0o600 });
+  fs.writeFileSync(web.headOnlyBody, read("web.pem"));
+  fs.writeFileSync(web.entireChain, read("web.pem") + read("web-int.pem") + read("web-root.pem"));
+  asWindowsExport(web.privateKey, "ums web");
+  asWindowsExport(web.entireChain, "ums web");
+  const clientCaChain = path.join(dir, "client-ca-chain.pem");
+  fs.writeFileSync(clientCaChain, (read("device-ca.pem") + read("device-root.pem")).replace(/\r?\n/g, "\r\n"));
+  for (const f of fs.readdirSync(dir)) if (f.endsWith(".key")) fs.chmodSync(path.join(dir, f), 0o600);
+  return { dir, web, webIntermediate: path.join(dir, "web-int.pem"), webRoot: path.join(dir, "web-root.pem"), clientCaChain };
 }

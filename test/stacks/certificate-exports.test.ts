@@ -6,7 +6,7 @@ import { formatNotice, loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
 import { ProblemsError } from "../../core/errors";
 import { baseConfig, tempDir, writeConfig } from "../helpers/config";
-import { makeOpensslExports, OpensslExports } from "../helpers/openssl-exports";
+import { makeAcmImportCases, AcmImportCases } from "../helpers/acm-import-cases";
 
 /**
  * The web certificate and the trust store bundle as administrators really export them, made with
@@ -15,14 +15,14 @@ import { makeOpensslExports, OpensslExports } from "../helpers/openssl-exports";
  * writes for AWS is PEM blocks only with LF line endings (byte-checked).
  */
 
-let x: OpensslExports;
+let x: AcmImportCases;
 let dir: string;
 const FQDN = "ums.example.test";
 const HEAD = "ums-edge.yaml is not a valid ums-edge configuration:\n";
 
 beforeAll(() => {
   dir = tempDir("ums-edge-exports-");
-  x = makeOpensslExports(path.join(dir, "exports"), FQDN);
+  x = makeAcmImportCases(path.join(dir, "exports"), FQDN);
   const read = (f: string) => fs.readFileSync(f, "utf8");
   const put = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
   put("reversed-chain.pem", read(x.webRoot) + read(x.webIntermediate) + read(x.rsa.body));
@@ -71,8 +71,8 @@ test.each<[string, () => Record<string, unknown>, () => string]>([
     () => config({ entireChain: "leaf-and-root.pem" }),
     () =>
       HEAD +
-      "ums-edge.yaml: certificates.web.entireChain: 'leaf-and-root.pem': has no certificate of 'O=Example,CN=Example Web Intermediate', the issuer of 'O=Example,CN=ums.example.test', so 'O=Example,CN=Example Web Root' does not connect to the web certificate\n" +
-      "  fix: add the intermediate CA 'O=Example,CN=Example Web Intermediate' (export the chain again with 'Export length: Entire chain')",
+      "ums-edge.yaml: certificates.web.entireChain: 'leaf-and-root.pem': has no certificate of 'O=Corp Test,CN=Corp Test Web Intermediate', the issuer of 'O=Corp Test,CN=ums.example.test', so 'O=Corp Test,CN=Corp Test Web Root' does not connect to the web certificate\n" +
+      "  fix: add the intermediate CA 'O=Corp Test,CN=Corp Test Web Intermediate' (export the chain again with 'Export length: Entire chain')",
   ],
   [
     "a PKCS#12 keystore given as the key, with one finding that says how to export the key",
@@ -107,25 +107,25 @@ test.each<[string, () => Record<string, unknown>, () => string]>([
 test("accepts a PKCS#1 RSA key and an in-order chain without a notice", async () => {
   const loaded = await load(config());
   expect(loaded.notices).toEqual([]);
-  expect(new X509Certificate(loaded.certificates.web!.acmChain!).subject).toBe("O=Example\nCN=Example Web Intermediate");
+  expect(new X509Certificate(loaded.certificates.webAcmChain!).subject).toBe("O=Corp Test\nCN=Corp Test Web Intermediate");
 });
 
 test("accepts a reversed chain, imports it in order and says so", async () => {
   const loaded = await load(config({ entireChain: "reversed-chain.pem" }));
   expect(loaded.notices.map(formatNotice)).toEqual([
-    "note: ums-edge.yaml: certificates.web.entireChain: 'reversed-chain.pem': is not in order from the web certificate up; synth imports it as 'O=Example,CN=ums.example.test' < 'O=Example,CN=Example Web Intermediate' < 'O=Example,CN=Example Web Root' (each certifies the one before it)",
+    "note: ums-edge.yaml: certificates.web.entireChain: 'reversed-chain.pem': is not in order from the web certificate up; synth imports it as 'O=Corp Test,CN=ums.example.test' < 'O=Corp Test,CN=Corp Test Web Intermediate' < 'O=Corp Test,CN=Corp Test Web Root' (each certifies the one before it)",
   ]);
-  const acm = loaded.certificates.web!.acmChain!.split(/(?<=-----END CERTIFICATE-----\n)/).map((p) => new X509Certificate(p).subject);
-  expect(acm).toEqual(["O=Example\nCN=Example Web Intermediate", "O=Example\nCN=Example Web Root"]);
+  const acm = loaded.certificates.webAcmChain!.split(/(?<=-----END CERTIFICATE-----\n)/).map((p) => new X509Certificate(p).subject);
+  expect(acm).toEqual(["O=Corp Test\nCN=Corp Test Web Intermediate", "O=Corp Test\nCN=Corp Test Web Root"]);
 });
 
 test("warns when the chain holds only the web certificate a CA issued", async () => {
   const loaded = await load(config({ entireChain: "leaf-only.pem" }));
   expect(loaded.notices.map(formatNotice)).toEqual([
-    "warning: ums-edge.yaml: certificates.web.entireChain: 'leaf-only.pem': holds only the web certificate, which 'O=Example,CN=Example Web Intermediate' issued: ACM gets no intermediate chain, so every device and browser must already trust 'O=Example,CN=Example Web Intermediate'\n" +
+    "warning: ums-edge.yaml: certificates.web.entireChain: 'leaf-only.pem': holds only the web certificate, which 'O=Corp Test,CN=Corp Test Web Intermediate' issued: ACM gets no intermediate chain, so every device and browser must already trust 'O=Corp Test,CN=Corp Test Web Intermediate'\n" +
       "  fix: export the chain with 'Export length: Entire chain' unless that issuer is a root your devices trust",
   ]);
-  expect(loaded.certificates.web!.acmChain).toBeUndefined();
+  expect(loaded.certificates.webAcmChain).toBeUndefined();
 });
 
 test("warns about an RSA 1024 key that ACM imports but TLS clients refuse", async () => {
@@ -150,8 +150,8 @@ describe("exports with CRLF, Bag Attributes, an EC PARAMETERS block and a blank 
   test("are accepted, with a note per file saying what synth leaves out", () => {
     expect(notices).toEqual([
       "note: ums-edge.yaml: certificates.clientCaChain: 'bundle-blank-line.pem': synth writes its PEM blocks only, with LF line endings, for AWS (dropped: CRLF line endings, 1 text line(s) outside the PEM blocks, 1 blank line(s))",
-      `note: ums-edge.yaml: certificates.web.privateKey: '${rel(x.bagAttributesKey)}': synth writes its PEM blocks only, with LF line endings, for AWS (dropped: CRLF line endings, 4 text line(s) outside the PEM blocks (Bag Attributes))`,
-      `note: ums-edge.yaml: certificates.web.entireChain: '${rel(x.bagAttributesChain)}': synth writes its PEM blocks only, with LF line endings, for AWS (dropped: CRLF line endings, 11 text line(s) outside the PEM blocks (Bag Attributes))`,
+      `note: ums-edge.yaml: certificates.web.privateKey: '${rel(x.bagAttributesKey)}': synth writes its PEM blocks only, with LF line endings, for AWS (dropped: CRLF line endings, 3 text line(s) outside the PEM blocks (Bag Attributes))`,
+      `note: ums-edge.yaml: certificates.web.entireChain: '${rel(x.bagAttributesChain)}': synth writes its PEM blocks only, with LF line endings, for AWS (dropped: CRLF line endings, 3 text line(s) outside the PEM blocks (Bag Attributes))`,
     ]);
   });
 
@@ -167,7 +167,7 @@ describe("exports with CRLF, Bag Attributes, an EC PARAMETERS block and a blank 
     }
     const bundle = fs.readFileSync(files.find((f) => f.endsWith("client-ca-chain.pem"))!, "utf8");
     expect(bundle.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
-    expect(fs.readFileSync(files.find((f) => f.endsWith("private_key.pem"))!, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(fs.readFileSync(files.find((f) => f.endsWith("private_key.pem"))!, "utf8")).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
   });
 
   test("the EC key's EC PARAMETERS block is left out of the key ACM imports", async () => {

@@ -66,6 +66,23 @@ describe("verify variant (ums-alb-verify)", () => {
     expect(plain.certificate_arn).toEqual(listeners.find((l) => l.port === 8443)!.certificate_arn);
   });
 
+  test("443 refuses a client's own forwarded-certificate header with a rule ahead of the allow-list (renamed or not)", () => {
+    const rules = resources(synth, "aws_lb_listener_rule");
+    const deny = rules.find((r) => r.condition.some((c: Json) => c.http_header))!;
+    expect(deny).toMatchObject({
+      priority: 1,
+      condition: [{ http_header: { http_header_name: "X-Amzn-Mtls-Clientcert-Leaf", values: ["*"] } }],
+      action: [expect.objectContaining({ type: "fixed-response", fixed_response: expect.objectContaining({ status_code: "400" }) })],
+    });
+    const tlsListener = Object.entries(JSON.parse(synth).resource.aws_lb_listener as Record<string, Json>).find(([, l]) => l.port === 443)![0];
+    expect(deny.listener_arn).toBe(`\${aws_lb_listener.${tlsListener}.arn}`);
+    expect(Math.min(...rules.map((r) => r.priority))).toBe(deny.priority);
+
+    const renamed = { ...config, stacks: [{ ...spec("ums-alb-verify"), headerNames: { leaf: "X-Client-Cert-Leaf" } }] } as EdgeConfig;
+    const renamedRules = resources(synthOf("ums-alb-verify", renamed), "aws_lb_listener_rule");
+    expect(renamedRules.find((r) => r.priority === 1)!.condition).toEqual([{ http_header: { http_header_name: "X-Client-Cert-Leaf", values: ["*"] } }]);
+  });
+
   test("trust store is pinned to the version of the CA bundle object, with the CRL as revocation", () => {
     const objects = resources(synth, "aws_s3_object");
     const bundle = objects.find((o) => o.key === "trust-store/client-ca-chain.pem")!;
@@ -137,7 +154,7 @@ describe("verify variant (ums-alb-verify)", () => {
   });
 
   test("path allow-list: traversal spellings 400 first, then the four IGEL prefixes forwarded within AWS's three values per condition, everything else a fixed 404", () => {
-    const rules = resources(synth, "aws_lb_listener_rule");
+    const rules = resources(synth, "aws_lb_listener_rule").filter((r) => r.condition.some((c: Json) => c.path_pattern));
     const byListener = new Map<string, Json[]>();
     for (const r of rules) byListener.set(r.listener_arn, [...(byListener.get(r.listener_arn) ?? []), r]);
     expect(byListener.size).toBe(2);
@@ -146,8 +163,8 @@ describe("verify variant (ums-alb-verify)", () => {
     for (const listenerRules of byListener.values()) {
       const ordered = [...listenerRules].sort((a, b) => a.priority - b.priority);
       expect(ordered.map((r) => [r.priority, r.condition, r.action])).toEqual([
-        [1, [{ path_pattern: { values: [...TRAVERSAL_DENY_PATTERNS] } }], badRequest],
-        [2, [{ path_pattern: { regex_values: [...TRAVERSAL_DENY_REGEX] } }], badRequest],
+        [2, [{ path_pattern: { values: [...TRAVERSAL_DENY_PATTERNS] } }], badRequest],
+        [3, [{ path_pattern: { regex_values: [...TRAVERSAL_DENY_REGEX] } }], badRequest],
         [10, [{ path_pattern: { values: ALLOWED.slice(0, 3) } }], forward],
         [11, [{ path_pattern: { values: ALLOWED.slice(3) } }], forward],
       ]);
@@ -236,7 +253,8 @@ describe("ICG backend", () => {
   test("health check /usg/check-status, no path allow-list by default, Linux AMI", () => {
     const synth = synthOf("icg-alb-verify");
     expect(synth).toHaveResourceWithProperties(LbTargetGroup, { health_check: expect.objectContaining({ path: "/usg/check-status", matcher: "200" }) });
-    expect(resources(synth, "aws_lb_listener_rule")).toHaveLength(0);
+    // Only the 443 listener's refusal of a client's own certificate header; no allow-list.
+    expect(resources(synth, "aws_lb_listener_rule").map((r) => Object.keys(r.condition[0]))).toEqual([["http_header"]]);
     for (const l of resources(synth, "aws_lb_listener")) expect(l.default_action[0].type).toBe("forward");
     expect(synth).toHaveDataSourceWithProperties(DataAwsAmi, { owners: ["099720109477"] });
   });
@@ -347,7 +365,8 @@ describe("deployment settings from the config", () => {
     ]);
     const fromDevices = resources(synth, "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "198.51.100.0/24");
     expect(fromDevices.map((r) => r.from_port).sort()).toEqual([4443, 8443, 9443]);
-    expect(resources(synth, "aws_lb_listener_rule")).toHaveLength(12);
+    // Four allow-list rules per listener, and the certificate-header refusal on the listener without mTLS.
+    expect(resources(synth, "aws_lb_listener_rule")).toHaveLength(13);
     expect(outputs(synth).device_enrollment_address.value).toBe("ums.lab.test:4443");
   });
 

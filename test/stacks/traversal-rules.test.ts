@@ -55,17 +55,18 @@ describe("every listener rule of every synthesized stack stays within AWS's limi
 
   test.each(["ums-alb-verify", "ums-alb-passthrough", "icg-alb-verify"])("%s", (stack) => {
     const json = JSON.parse(fs.readFileSync(path.join(out, "stacks", stack, "cdk.tf.json"), "utf8"));
-    const rules = Object.values(json.resource.aws_lb_listener_rule as Record<string, { condition: Array<{ path_pattern: { values?: string[]; regex_values?: string[] } }> }>);
+    type Condition = { path_pattern?: { values?: string[]; regex_values?: string[] }; http_header?: { values: string[] } };
+    const rules = Object.values(json.resource.aws_lb_listener_rule as Record<string, { condition: Condition[] }>);
     expect(rules.length).toBeGreaterThan(0);
     expect(rules.length).toBeLessThanOrEqual(LISTENER_RULE_LIMITS.rulesPerLoadBalancer);
     for (const r of rules) {
-      const values = r.condition.flatMap((c) => [...(c.path_pattern.values ?? []), ...(c.path_pattern.regex_values ?? [])]);
+      const values = r.condition.flatMap((c) => [...(c.path_pattern?.values ?? []), ...(c.path_pattern?.regex_values ?? []), ...(c.http_header?.values ?? [])]);
       expect(r.condition).toHaveLength(1);
       expect(values.length).toBeLessThanOrEqual(LISTENER_RULE_LIMITS.valuesPerCondition);
       for (const c of r.condition) {
-        for (const v of c.path_pattern.values ?? []) expect(v).toMatch(/^[A-Za-z0-9_\-.$/~"'@:+&*?]{1,128}$/);
-        expect((c.path_pattern.values ?? []).join("").replace(/[^*?]/g, "").length).toBeLessThanOrEqual(LISTENER_RULE_LIMITS.wildcardsPerRule);
-        for (const v of c.path_pattern.regex_values ?? []) {
+        for (const v of c.path_pattern?.values ?? []) expect(v).toMatch(/^[A-Za-z0-9_\-.$/~"'@:+&*?]{1,128}$/);
+        expect(values.join("").replace(/[^*?]/g, "").length).toBeLessThanOrEqual(LISTENER_RULE_LIMITS.wildcardsPerRule);
+        for (const v of c.path_pattern?.regex_values ?? []) {
           expect(v.length).toBeLessThanOrEqual(LISTENER_RULE_LIMITS.valueLength);
           // AWS's regular expressions have no lookarounds, backreferences, atomic groups, possessive quantifiers or \\p classes.
           expect(v).not.toMatch(/\(\?[=!<>]|\\[1-9kpP]|\(\?>|[*+?}]\+/);

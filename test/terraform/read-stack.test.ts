@@ -87,9 +87,12 @@ describe("readStack on a synthesized ums-alb-verify stack", () => {
     const badRequest = [{ type: "fixed-response", statusCode: 400, contentType: "text/plain", messageBody: "Bad Request" }];
     const forward = [{ type: "forward", targetGroup: expect.stringMatching(/^aws_lb_target_group\./) }];
     for (const l of m.listeners) {
+      // 443 (no mTLS) first refuses a client's own (renamed) certificate header.
+      const headerRule = l.port === 443 ? [[1, [{ kind: "http-header", name: "x-client-leaf", values: ["*"] }], [{ ...badRequest[0], messageBody: "X-Client-Leaf is not accepted on this listener" }]]] : [];
       expect(l.rules.map((r) => [r.priority, r.conditions, r.actions])).toEqual([
-        [1, [{ kind: "path-pattern", values: [...TRAVERSAL_DENY_PATTERNS] }], badRequest],
-        [2, [{ kind: "path-pattern", values: [], regexValues: [...TRAVERSAL_DENY_REGEX] }], badRequest],
+        ...headerRule,
+        [2, [{ kind: "path-pattern", values: [...TRAVERSAL_DENY_PATTERNS] }], badRequest],
+        [3, [{ kind: "path-pattern", values: [], regexValues: [...TRAVERSAL_DENY_REGEX] }], badRequest],
         [10, [{ kind: "path-pattern", values: ALLOWED_PATH_PATTERNS.slice(0, 3) }], forward],
         [11, [{ kind: "path-pattern", values: ALLOWED_PATH_PATTERNS.slice(3) }], forward],
       ]);
@@ -130,10 +133,10 @@ describe("readStack on the other variants", () => {
     expect(m.listeners[0].headerNames.clientcert).toBe("x-client-chain");
   });
 
-  test("icg-alb-verify: no allow-list (default action forwards) and the ICG health check", () => {
+  test("icg-alb-verify: no allow-list (default action forwards), only the certificate-header refusal on 443, and the ICG health check", () => {
     const m = readStack(synth.stacks["icg-alb-verify"]);
     for (const l of m.listeners) {
-      expect(l.rules).toEqual([]);
+      expect(l.rules.map((r) => r.conditions)).toEqual(l.port === 443 ? [[{ kind: "http-header", name: "x-amzn-mtls-clientcert-leaf", values: ["*"] }]] : []);
       expect(l.defaultActions).toEqual([{ type: "forward", targetGroup: expect.any(String) }]);
     }
     expect([...m.targetGroups.values()][0].healthCheck.path).toBe("/usg/check-status");
