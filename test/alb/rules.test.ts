@@ -54,12 +54,10 @@ function addRules(json: Json, rules: ReadonlyArray<{ name: string; priority: num
   }
 }
 
-const BAD_REQUEST = [{ type: "fixed-response", fixed_response: { content_type: "text/plain", status_code: "400", message_body: "Bad Request" } }];
-/** The stacks' traversal deny rules (stacks/path-allow-list.ts), as they synthesize. */
-const DENY_RULES = [
-  { name: "deny-dot-segments", priority: 1, condition: [{ path_pattern: { values: ["*..*"] } }], action: BAD_REQUEST },
-  { name: "deny-encoded-traversal", priority: 2, condition: [{ path_pattern: { regex_values: ["^.*(%2[eE]|%5[cC]|%25|%[cC][01]|\\\\).*$"] } }], action: BAD_REQUEST },
-];
+/** The stack without its traversal deny rules (stacks/path-allow-list.ts): what issue 14 probed. */
+function withoutDenyRules(json: Json): void {
+  for (const name of Object.keys(json.resource.aws_lb_listener_rule)) if (/deny-(dot-segments|encoded-traversal)/.test(name)) delete json.resource.aws_lb_listener_rule[name];
+}
 
 async function start(stackDir: string, target: string, logsDir?: string): Promise<StartedAlbEmulator> {
   dirs.push(stackDir);
@@ -91,20 +89,20 @@ test("the rule path is the path as sent: the query is left out, an absolute targ
 });
 
 test("without deny rules, a prefix allow-list lets traversal spellings through to a servlet-style UMS (what issue 14 found)", async () => {
-  const alb = await start(editedStack(synth.stacks["ums-alb-verify"], () => undefined), `127.0.0.1:${ums.port}`);
+  const alb = await start(editedStack(synth.stacks["ums-alb-verify"], withoutDenyRules), `127.0.0.1:${ums.port}`);
   const r = await rawGet(alb.listenerUrl(443), "/device-connector/%2e%2e/umsapi/v3/serverstatus");
   expect(r.status).toBe(200);
   expect(reachedImi(r.body)).toBe(true);
 });
 
-test("with the stacks' deny rules ahead of the allow-list, no traversal shape reaches /umsapi/ on either listener", async () => {
-  const alb = await start(editedStack(synth.stacks["ums-alb-verify"], (json) => addRules(json, DENY_RULES)), `127.0.0.1:${ums.port}`);
+test("with the stacks' deny rules ahead of the allow-list (as synthesized), no traversal shape reaches /umsapi/ on either listener", async () => {
+  const alb = await start(editedStack(synth.stacks["ums-alb-verify"], () => undefined), `127.0.0.1:${ums.port}`);
   const shapes = traversalTargets();
   for (const [port, cert] of [[443, undefined], [8443, pki.devices.good]] as const) {
     const answers = await Promise.all(shapes.map((s) => rawGet(alb.listenerUrl(port), s, cert)));
     expect(shapes.filter((_, i) => reachedImi(answers[i].body))).toEqual([]);
     // Each answered by a deny rule's fixed 400 (the reason names the rule).
-    expect(shapes.filter((_, i) => !(answers[i].status === 400 && /^rule aws_lb_listener_rule\.deny-(dot-segments|encoded-traversal)-/.test(answers[i].reason ?? "")))).toEqual([]);
+    expect(shapes.filter((_, i) => !(answers[i].status === 400 && /^rule aws_lb_listener_rule\.\S*deny-(dot-segments|encoded-traversal)/.test(answers[i].reason ?? "")))).toEqual([]);
   }
   // The allow-list still works for what devices need.
   expect((await request(`${alb.listenerUrl(443)}/wums-app/`)).status).toBe(200);
