@@ -51,6 +51,17 @@ export function selfTraceSegment(nowMs: number): string {
   return `Self=1-${Math.floor(nowMs / 1000).toString(16).padStart(8, "0")}-${randomHex(12)}`;
 }
 
+const TRACE_ROOT = /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/;
+
+/**
+ * The X-Amzn-Trace-Id of a request (ELB user guide, "Request tracing for your Application Load
+ * Balancer"): the client's own header with a `Self=` segment in front when it carries a valid Root,
+ * else a new Root. Also the access log's trace_id, for answers the load balancer gives itself too.
+ */
+export function traceIdFor(clientTrace: string | undefined, nowMs: number): string {
+  return clientTrace !== undefined && TRACE_ROOT.test(clientTrace) ? `${selfTraceSegment(nowMs)};${clientTrace}` : newTraceId(nowMs);
+}
+
 /** `TID_<32 hex>`: the connection trace ID shared by the connection log and the access log. */
 export function newConnectionTraceId(): string {
   return `TID_${randomHex(16)}`;

@@ -1,5 +1,5 @@
 import { FORWARDED_HEADERS, MTLS_HEADER_PREFIX } from "../../core/aws-headers";
-import { newTraceId, selfTraceSegment } from "./aws-ids";
+import { traceIdFor } from "./aws-ids";
 import type { RequestHead, ResponseHead } from "./http-head";
 
 /**
@@ -56,8 +56,6 @@ export interface ForwardedHead {
   readonly traceId: string;
 }
 
-const TRACE_ROOT = /Root=1-[0-9a-f]{8}-[0-9a-f]{24}/;
-
 /**
  * The head a target receives for `req`. `upgrade` keeps Connection/Upgrade (WebSocket);
  * `hostFallback` is sent as Host when the client sent none (HTTP/1.0).
@@ -85,7 +83,7 @@ export function forwardedRequestHead(req: RequestHead, c: ForwardingContext, now
   }
   if (req.host === undefined) text += `Host: ${hostFallback}\r\n`;
   // X-Forwarded-For in AWS's default "append" mode; the trace header gets a Self= segment when the client sent one.
-  const traceId = trace !== undefined && TRACE_ROOT.test(trace) ? `${selfTraceSegment(nowMs)};${trace}` : newTraceId(nowMs);
+  const traceId = traceIdFor(trace, nowMs);
   text += `X-Forwarded-For: ${xff === undefined ? c.clientIp : `${xff}, ${c.clientIp}`}\r\n${c.listenerLines}X-Amzn-Trace-Id: ${traceId}\r\n`;
   const tail = c.mtlsTail;
   const bytes = Buffer.allocUnsafe(text.length + tail.length);

@@ -261,7 +261,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
         status: a.status,
         target,
         groupArn: target ? this.groupArn() : undefined,
-        traceId: this.forwarded?.traceId ?? "-",
+        traceId: this.forwarded?.traceId,
         decision: this.decision,
         receivedBytes: this.received,
         sentBytes: this.sent,

@@ -1,4 +1,6 @@
-import type { RequestHead } from "./http-head";
+import { headerValues, RequestHead } from "./http-head";
+import { traceIdFor } from "./aws-ids";
+import { FORWARDED_HEADERS } from "../../core/aws-headers";
 import type { ConnectionInfo, ListenerContext } from "./listener-context";
 import { accessLogLine } from "./log-lines";
 import type { Decision } from "./rules";
@@ -12,7 +14,8 @@ export interface RequestOutcome {
   /** `ip:port` of the target, when one was involved. */
   readonly target?: string;
   readonly groupArn?: string;
-  readonly traceId: string;
+  /** The X-Amzn-Trace-Id sent to the target; unset for answers the load balancer gave itself (one is made for the log). */
+  readonly traceId?: string;
   readonly decision: Decision;
   readonly receivedBytes: number;
   readonly sentBytes: number;
@@ -48,9 +51,9 @@ export function logAccess(ctx: ListenerContext, req: RequestHead, conn: Connecti
       sslCipher: conn.sslCipher,
       sslProtocol: conn.sslProtocol,
       targetGroupArn: o.groupArn,
-      traceId: o.traceId,
-      domainName: conn.servername,
-      chosenCertArn: ctx.certificateArn,
+      traceId: o.traceId ?? traceIdFor(headerValues(req, FORWARDED_HEADERS.traceId)[0], now),
+      domainName: conn.domainName,
+      chosenCertArn: conn.chosenCertArn,
       matchedRulePriority: o.decision.priority,
       requestCreationTime: o.start,
       actionsExecuted: o.decision.action.type,

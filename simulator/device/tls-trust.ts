@@ -55,8 +55,23 @@ export function secureContextOf(trust: TlsTrust, identity?: ClientIdentityPem): 
   if (!entry) contexts.set(trust, (entry = { byIdentity: new WeakMap() }));
   if (!identity) return (entry.anonymous ??= createSecureContext({ ca: trust.caPem }));
   let context = entry.byIdentity.get(identity);
-  if (!context) entry.byIdentity.set(identity, (context = createSecureContext({ ca: trust.caPem, cert: identity.certChainPem, key: identity.keyPem })));
+  if (!context) entry.byIdentity.set(identity, (context = identityContext(trust, identity)));
   return context;
+}
+
+/**
+ * OpenSSL 3 will not even load a certificate signed with SHA-1 ("ca md too weak") at its default
+ * security level. A device holding one (the lab's sha1-signed test device) lowers its own level
+ * so that it can present it: what the fronts then do with the certificate is the question.
+ */
+function identityContext(trust: TlsTrust, identity: ClientIdentityPem): SecureContext {
+  const options = { ca: trust.caPem, cert: identity.certChainPem, key: identity.keyPem };
+  try {
+    return createSecureContext(options);
+  } catch (e) {
+    if (!/md too weak|key too small/i.test((e as Error).message)) throw e;
+    return createSecureContext({ ...options, ciphers: "DEFAULT:@SECLEVEL=0" });
+  }
 }
 
 /** One HTTPS request on a fresh connection. Rejects with HttpsRequestError. */

@@ -4,5 +4,6 @@ export * from "./certificates";
 export * from "./csr";
 export * from "./crl";
 export * from "./chain-verify";
+export * from "./x509-fields";
 export * from "./dn";
 export * from "./lab-pki";

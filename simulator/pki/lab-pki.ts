@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { generateRsaKeyPair, KeyPairPem } from "./keys";
-import { issueCertificate, randomSerialHex, DistinguishedName } from "./certificates";
+import { issueCertificate, randomSerialHex, CertificateRequest, DistinguishedName } from "./certificates";
 import { buildCrl } from "./crl";
 import { writePrivateFile, writePublicFile } from "./files";
 import { certificatesFromPem } from "../../core/pem";
@@ -21,6 +21,9 @@ export const BAD_DEVICE_KINDS = [
   "too-deep",
   "x509-v1",
   "rsa-1024",
+  "wrong-purpose",
+  "non-ca-issuer",
+  "sha1-signed",
 ] as const;
 export type BadDeviceKind = (typeof BAD_DEVICE_KINDS)[number];
 export type LabDeviceKind = "good" | BadDeviceKind;
@@ -67,6 +70,11 @@ export interface InitLabPkiOptions {
   readonly force?: boolean;
 }
 
+/** Bumped when the PKI gains or changes certificates: an older PKI on disk is regenerated. */
+const FORMAT = 2;
+/** The CRL outlives every reuse of the PKI, so a reused PKI never holds a stale CRL. */
+const CRL_DAYS = 2 * REUSE_DAYS + 30;
+
 /** Loads the PKI in `dir`; throws if there is none. */
 export function loadLabPki(dir: string): LabPki {
   const file = path.join(dir, MANIFEST);
@@ -79,6 +87,9 @@ function resolvePaths(value: unknown, dir: string, key = ""): unknown {
   if (typeof value === "string") {
     return ["fqdn", "createdAt", "dir"].includes(key) ? value : path.join(dir, value);
   }
+  if (typeof value === "number") {
+    return value;
+  }
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePaths(v, dir, k)]));
   }
@@ -87,8 +98,8 @@ function resolvePaths(value: unknown, dir: string, key = ""): unknown {
 
 function usable(dir: string, fqdn: string): boolean {
   try {
-    const pki = loadLabPki(dir);
-    const fresh = Date.now() - Date.parse(pki.createdAt) < REUSE_DAYS * DAY;
+    const pki = loadLabPki(dir) as LabPki & { format?: number };
+    const fresh = pki.format === FORMAT && Date.now() - Date.parse(pki.createdAt) < REUSE_DAYS * DAY;
     const files = [pki.clientCaChain, pki.crl, pki.web.privateKey, pki.icg.key, ...Object.values(pki.devices).map((d) => d.key)];
     return pki.fqdn === fqdn && fresh && files.every((f) => fs.existsSync(f));
   } catch {
@@ -107,7 +118,7 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   if (!options.force && usable(dir, fqdn)) return loadLabPki(dir);
 
   // Keys first, all at once: generation dominates and runs in parallel on the thread pool.
-  const names = ["root", "deviceCa", "webRoot", "web", "icg", "umsClient", "rogueRoot", "sub1", "sub2", "sub3", "good", "selfSigned", "bad"] as const;
+  const names = ["root", "deviceCa", "webRoot", "web", "icg", "umsClient", "rogueRoot", "sub1", "sub2", "sub3", "sub4", "nonCaIssuer", "good", "selfSigned", "bad"] as const;
   const generated = await Promise.all(names.map(() => generateRsaKeyPair(2048)));
   const keys = Object.fromEntries(names.map((n, i) => [n, generated[i]])) as Record<(typeof names)[number], KeyPairPem>;
   const weakKey = await generateRsaKeyPair(1024);
@@ -119,7 +130,7 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
     subjectKeys: KeyPairPem,
     issuer: Issued | undefined,
     profile: "ca" | "client" | "server" | "server-and-client",
-    extra: { notBefore?: Date; notAfter?: Date; validityDays?: number; dnsNames?: string[]; ipAddresses?: string[]; version?: 1 | 3; serialHex?: string } = {},
+    extra: Partial<Pick<CertificateRequest, "notBefore" | "notAfter" | "validityDays" | "dnsNames" | "ipAddresses" | "version" | "serialHex" | "overrides" | "signatureHash">> = {},
   ): Issued => ({
     certPem: issueCertificate({
       subject,
@@ -152,14 +163,25 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   const sub1 = issue(dn("UMS Lab Sub CA 1", "deep"), keys.sub1, deviceCa, "ca");
   const sub2 = issue(dn("UMS Lab Sub CA 2", "deep"), keys.sub2, sub1, "ca");
   const sub3 = issue(dn("UMS Lab Sub CA 3", "deep"), keys.sub3, sub2, "ca");
-  const tooDeep = issue(device("too-deep"), keys.bad, sub3, "client");
+  const sub4 = issue(dn("UMS Lab Sub CA 4", "deep"), keys.sub4, sub3, "ca");
+  // Five CAs between the device and the root: too deep whichever certificates count toward AWS's
+  // "maximum chain depth 4" (all of the path: 7; presented: 6; intermediates: 5).
+  const tooDeep = issue(device("too-deep"), keys.bad, sub4, "client");
   const v1 = issue(device("x509-v1"), keys.bad, deviceCa, "client", { version: 1 });
   const rsa1024 = issue(device("rsa-1024"), weakKey, deviceCa, "client");
+  // Issued by the device CA, but for servers only (extendedKeyUsage serverAuth, no clientAuth).
+  const wrongPurpose = issue(device("wrong-purpose"), keys.bad, deviceCa, "server");
+  // An ordinary device certificate (CA:FALSE, no keyCertSign) used to sign another one.
+  const nonCaIssuer = issue(dn("UMS Lab Device Not A CA", "devices"), keys.nonCaIssuer, deviceCa, "client");
+  const underNonCa = issue(device("non-ca-issuer"), keys.bad, nonCaIssuer, "client");
+  const sha1Signed = issue(device("sha1-signed"), keys.bad, deviceCa, "client", { signatureHash: "sha1" });
 
   const crlPem = buildCrl({
     issuerCertificatePem: deviceCa.certPem,
     issuerPrivateKeyPem: deviceCa.keys.privateKeyPem,
     revoked: [{ serialHex: revokedSerial, revokedAt: new Date(now - 3_600_000) }],
+    thisUpdate: new Date(now - 3_600_000),
+    nextUpdate: new Date(now + CRL_DAYS * DAY),
   });
 
   fs.mkdirSync(dir, { recursive: true });
@@ -182,7 +204,8 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   write("headonly-body.pem", web.certPem);
   write("entire_chain.pem", web.certPem + webRoot.certPem);
 
-  const relative: LabPki = {
+  const relative: LabPki & { format: number } = {
+    format: FORMAT,
     dir: ".",
     fqdn,
     createdAt: new Date(now).toISOString(),
@@ -199,9 +222,12 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
       expired: holder("devices/expired", expired, [deviceCa]),
       "not-yet-valid": holder("devices/not-yet-valid", notYetValid, [deviceCa]),
       revoked: holder("devices/revoked", revoked, [deviceCa]),
-      "too-deep": holder("devices/too-deep", tooDeep, [sub3, sub2, sub1, deviceCa]),
+      "too-deep": holder("devices/too-deep", tooDeep, [sub4, sub3, sub2, sub1, deviceCa]),
       "x509-v1": holder("devices/x509-v1", v1, [deviceCa]),
       "rsa-1024": holder("devices/rsa-1024", rsa1024, [deviceCa]),
+      "wrong-purpose": holder("devices/wrong-purpose", wrongPurpose, [deviceCa]),
+      "non-ca-issuer": holder("devices/non-ca-issuer", underNonCa, [nonCaIssuer, deviceCa]),
+      "sha1-signed": holder("devices/sha1-signed", sha1Signed, [deviceCa]),
     },
     keyPool: "keys",
   };

@@ -3,14 +3,15 @@ import type { IncomingMessage } from "node:http";
 import type { ChainVerifier } from "../pki";
 import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../common/client-cert-source";
 import type { ClientCertForwarding } from "../../core/ums-app-config";
+import { UMS_CHAIN_POLICY } from "./chain-policy";
 
 /**
  * Who is this request from? Exactly one source, chosen by application.yml: the configured forwarded
  * header when client-cert forwarding is enabled, the TLS peer certificate when it is not — never
- * both (reading is shared with the ICG: simulator/protocol/client-cert-source.ts). The chain is
- * verified the way a UMS does it (chain to the device CA, validity, revocation), without the ALB's
- * extra limits (depth 4, key types, X.509 v3): a device refused by an ALB in verify mode may well
- * be accepted here, which is a finding the report shows.
+ * both (reading is shared with the ICG: simulator/common/client-cert-source.ts). The chain is
+ * verified the way a UMS does it (UMS_CHAIN_POLICY), without the ALB's extra rules (depth 4, key
+ * types, X.509 v3, digests, purpose): a device refused by an ALB in verify mode may well be
+ * accepted here, which is a finding the report shows.
  */
 
 export { peerChain } from "../common/client-cert-source";
@@ -45,7 +46,7 @@ export class IdentityResolver {
 
   /** Verifies a chain read elsewhere (a device relayed by an ICG, which passes the chain it verified). */
   verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): IdentityResult {
-    const v = verifyDeviceChain(chain, source, what, this.verifier);
+    const v = verifyDeviceChain(chain, source, what, this.verifier, UMS_CHAIN_POLICY);
     return v.ok ? { ok: true, source, unitId: v.unitId, leaf: v.chain[0], path: v.path } : v;
   }
 }

@@ -12,16 +12,19 @@ import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
 import { synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
 import { logLines, request } from "./helpers/client";
 
-/** The connection-log code AWS documents for each lab bad certificate. */
-const EXPECTED_CODE: Record<BadDeviceKind, string> = {
-  "self-signed": "ClientCertUntrusted",
-  "other-ca": "ClientCertUntrusted",
-  expired: "ClientCertExpired",
-  "not-yet-valid": "ClientCertNotYetValid",
-  revoked: "ClientCertCrlHit",
-  "too-deep": "ClientCertMaxChainDepthExceeded",
-  "x509-v1": "ClientCertTypeUnsupported",
-  "rsa-1024": "ClientCertTypeUnsupported",
+/** The connection-log code for each lab bad certificate (client-cert.ts REFUSAL_CODES) and the TLS alert the client sees. */
+const EXPECTED: Record<BadDeviceKind, readonly [code: string, alert: RegExp]> = {
+  "self-signed": ["ClientCertUntrusted", /alert unknown ca/],
+  "other-ca": ["ClientCertUntrusted", /alert unknown ca/],
+  expired: ["ClientCertExpired", /alert certificate expired/],
+  "not-yet-valid": ["ClientCertNotYetValid", /alert bad certificate/],
+  revoked: ["ClientCertCrlHit", /alert certificate revoked/],
+  "too-deep": ["ClientCertMaxChainDepthExceeded", /alert bad certificate/],
+  "x509-v1": ["ClientCertTypeUnsupported", /alert unsupported certificate/],
+  "rsa-1024": ["ClientCertTypeUnsupported", /alert unsupported certificate/],
+  "wrong-purpose": ["ClientCertPurposeInvalid", /alert unsupported certificate/],
+  "non-ca-issuer": ["ClientCertUntrusted", /alert unknown ca/],
+  "sha1-signed": ["ClientCertIncompatible", /alert bad certificate/],
 };
 
 let pki: LabPki;
@@ -76,20 +79,37 @@ describe("verify mode (ums-alb-verify, listener 8443)", () => {
     expect(h["x-amzn-mtls-clientcert"]).toBeUndefined(); // the passthrough header is not sent in verify mode
   });
 
-  test.each(BAD_DEVICE_KINDS.map((k) => [k, EXPECTED_CODE[k]] as const))("%s certificate: refused in the TLS handshake (Failed:%s), no HTTP answer", async (kind, code) => {
-    const before = target.hits.get("/device-connector/v1/onboard") ?? 0;
-    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { cert: pki.devices[kind] })).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
-    expect(target.hits.get("/device-connector/v1/onboard") ?? 0).toBe(before);
-    await alb.flushLogs();
-    const subject = new X509Certificate(fs.readFileSync(pki.devices[kind].cert)).subject.split("\n").reverse().join(",");
-    const line = logLines(alb.connectionLogDir, "connection").find((f) => f[7] === subject && f[10].startsWith("Failed"));
-    expect(line?.[10]).toBe(`Failed:${code}`);
-    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", listenerPort: 8443, verifyStatus: `Failed:${code}`, reason: expect.stringContaining("lab-device-") }));
+  test.each(BAD_DEVICE_KINDS.flatMap((k) => (["TLSv1.3", "TLSv1.2"] as const).map((v) => [k, v, ...EXPECTED[k]] as const)))(
+    "%s certificate over %s: a TLS alert in the handshake, Failed:%s in the connection log, no HTTP answer",
+    async (kind, version, code, alert) => {
+      const before = target.hits.get("/device-connector/v1/onboard") ?? 0;
+      await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { cert: pki.devices[kind], maxVersion: version })).rejects.toThrow(alert);
+      expect(target.hits.get("/device-connector/v1/onboard") ?? 0).toBe(before);
+      await alb.flushLogs();
+      const subject = new X509Certificate(fs.readFileSync(pki.devices[kind].cert)).subject.split("\n").reverse().join(",");
+      const line = logLines(alb.connectionLogDir, "connection").filter((f) => f[7] === subject && f[4] === version).pop();
+      expect(line?.[10]).toBe(`Failed:${code}`);
+      expect(line?.[6]).toBe("-"); // tls_handshake_latency: only for successful handshakes
+      expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", listenerPort: 8443, verifyStatus: `Failed:${code}`, reason: expect.stringContaining("lab-device-") }));
+    },
+  );
+
+  test.each([
+    ["TLSv1.3", /alert certificate required/],
+    ["TLSv1.2", /alert handshake failure/],
+  ] as const)("no client certificate over %s: the alert OpenSSL sends for a missing one, Failed:UnmappedConnectionError", async (version, alert) => {
+    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { maxVersion: version })).rejects.toThrow(alert);
+    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", verifyStatus: "Failed:UnmappedConnectionError", reason: "no client certificate was presented" }));
   });
 
-  test("no client certificate: the handshake completes but the connection is closed before any HTTP byte", async () => {
-    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`)).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
-    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", verifyStatus: "Failed:UnmappedConnectionError", reason: "no client certificate was presented" }));
+  test("the chain judged is the one the client sent: the presented chain's order and extra certificates count", async () => {
+    // The good leaf followed by the whole too-deep chain's CAs: 1 + 5 presented, more than 4, though the good path is 3.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alb-chain-"));
+    const chain = path.join(dir, "chain.pem");
+    fs.writeFileSync(chain, fs.readFileSync(pki.devices.good.cert, "utf8") + fs.readFileSync(pki.devices["too-deep"].chain, "utf8").split(/(?=-----BEGIN)/).slice(1).join(""));
+    await expect(request(`${alb.listenerUrl(8443)}/anything`, { cert: { ...pki.devices.good, chain } })).rejects.toThrow(/alert bad certificate/);
+    expect(events).toContainEqual(expect.objectContaining({ verifyStatus: "Failed:ClientCertMaxChainDepthExceeded", reason: expect.stringContaining("presented 6 certificates") }));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test("client-supplied X-Amzn-Mtls-* headers (and the renamed one) are removed", async () => {
