@@ -24,6 +24,10 @@ export type ScenarioId =
   | "cert-too-deep"
   | "cert-x509-v1"
   | "cert-rsa-1024"
+  | "cert-wrong-purpose"
+  | "cert-non-ca-issuer"
+  | "cert-sha1"
+  | "tls-cipher-outside-policy"
   | "no-cert-management"
   | "spoofed-header"
   | "path-outside-allow-list"
@@ -77,6 +81,20 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   // OpenSSL (nginx) accepts a v1 leaf; at Debian's security level 2 it refuses RSA keys under 2048 bits.
   badCert("cert-x509-v1", "X.509 v1 device certificate", "Failed:ClientCertTypeUnsupported", ok, true),
   badCert("cert-rsa-1024", "device certificate with an RSA-1024 key", "Failed:ClientCertTypeUnsupported", http("nginx", 400), true),
+  // OpenSSL (nginx) checks the TLS client purpose, CA flags and (at Debian's security level 2) SHA-1
+  // signatures; the UMS and the ICG (UMS_CHAIN_POLICY, ICG_CHAIN_POLICY) check CA flags only.
+  badCert("cert-wrong-purpose", "device certificate with the wrong purpose (extendedKeyUsage serverAuth only)", "Failed:ClientCertPurposeInvalid", http("nginx", 400), true),
+  badCert("cert-non-ca-issuer", "device certificate issued by a certificate that is not a CA", "Failed:ClientCertUntrusted", http("nginx", 400)),
+  badCert("cert-sha1", "device certificate signed with SHA-1", "Failed:ClientCertIncompatible", http("nginx", 400), true),
+  // A client offering only TLS 1.2 CBC ciphers outside the listener's policy (AES128-SHA, ECDHE-RSA-AES128-SHA):
+  // the ALB's policy has none of them; nginx speaks TLS 1.3 only; the UMS and the ICG take OpenSSL's defaults.
+  row("tls-cipher-outside-policy", "client offering only ciphers outside the listener's TLS policy", {
+    "reverse-proxy": tls("nginx"),
+    "alb-verify": tls("alb", "Failed:UnmappedConnectionError"),
+    "alb-passthrough": tls("alb", "Failed:UnmappedConnectionError"),
+    "icg-alb-verify": tls("alb", "Failed:UnmappedConnectionError"),
+    "icg-alb-passthrough": tls("alb", "Failed:UnmappedConnectionError"),
+  }),
   row("no-cert-management", "no client certificate on the management path", { direct: http("ums", 401), "reverse-proxy": http("nginx", 401), icg: http("icg", 401), ...VERIFY_REFUSES, "alb-passthrough": http("ums", 401), "icg-alb-passthrough": http("icg", 401) }),
   row("spoofed-header", "client sends its own X-Amzn-Mtls-* header with a device's certificate", { direct: na, "reverse-proxy": http("nginx", 401), icg: na, "alb-verify": http("ums", 401), "alb-passthrough": http("ums", 401), "icg-alb-verify": http("icg", 401), "icg-alb-passthrough": http("icg", 401) }),
   row("path-outside-allow-list", "path outside the allow-list (/umsapi/) from the device side", { "reverse-proxy": http("nginx", 404), icg: http("icg", 404), "alb-verify": http("alb", 404), "alb-passthrough": http("alb", 404), "icg-alb-verify": http("icg", 404), "icg-alb-passthrough": http("icg", 404) }),
