@@ -118,11 +118,15 @@ export function securityPolicy(name: string): SecurityPolicy | undefined {
 export const KNOWN_POLICY_EXAMPLES = ["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-2016-08"];
 
 /**
- * Key exchange groups offered, in preference order. AWS lists groups only for its PQ policies
- * (hybrid ML-KEM, which Node's OpenSSL 3.0 lacks); for the others the emulator offers X25519,
- * P-256 and P-384 (scenarios/assumptions.ts "tls-groups").
+ * Key exchange groups offered, in preference order (OpenSSL name, IANA code point). AWS lists
+ * groups only for its PQ policies (hybrid ML-KEM, which Node's OpenSSL 3.0 lacks); for the others
+ * the emulator offers X25519, P-256 and P-384 (scenarios/assumptions.ts "tls-groups").
  */
-export const KEY_EXCHANGE_GROUPS = "X25519:P-256:P-384";
+export const KEY_EXCHANGE_GROUPS: readonly { readonly openssl: string; readonly code: number }[] = [
+  { openssl: "X25519", code: 29 },
+  { openssl: "P-256", code: 23 },
+  { openssl: "P-384", code: 24 },
+];
 
 /** Node's TLS server options for a policy: exactly its protocols and ciphers, the server's order first. */
 export interface PolicyTlsOptions {
@@ -145,6 +149,6 @@ export function tlsOptionsOf(p: SecurityPolicy): PolicyTlsOptions {
     maxVersion: versions[versions.length - 1],
     ciphers: `${p.ciphers.join(":")}${legacy ? ":@SECLEVEL=0" : ""}`,
     honorCipherOrder: true,
-    ecdhCurve: KEY_EXCHANGE_GROUPS,
+    ecdhCurve: KEY_EXCHANGE_GROUPS.map((g) => g.openssl).join(":"),
   };
 }

@@ -31,6 +31,12 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "upload a trust store holding only the UMS device CA (not its root) and connect a device",
   },
   {
+    id: "presented-chain",
+    text:
+      "The chain judged (and, in passthrough, forwarded) is the client's Certificate message as sent over TLS 1.2, read on the wire; over TLS 1.3, where that message is encrypted, it is the chain OpenSSL received as Node rebuilds it: the device certificate and the presented certificates on its issuer path, so a presented certificate off that path (or an issuer without keyCertSign) is neither counted toward the depth nor forwarded. Reading the TLS 1.3 message too would put the emulator in the path of every byte and cost about a third more CPU per request.",
+    checkOnRealSystem: "over TLS 1.3, present a device certificate followed by unrelated CA certificates (5 in all) to the verify listener, and to the passthrough listener read X-Amzn-Mtls-Clientcert at the UMS",
+  },
+  {
     id: "alb-purpose",
     text:
       "ClientCertPurposeInvalid: a device certificate with an extendedKeyUsage that holds neither clientAuth nor anyExtendedKeyUsage, or a keyUsage without digitalSignature (or keyAgreement), is refused — what OpenSSL's TLS client purpose checks. A certificate without those extensions passes.",

@@ -56,6 +56,13 @@ export function cipherName(code: number): string {
   return CIPHER_NAMES[code] ?? hex(code);
 }
 
+const CIPHER_CODES = new Map(Object.entries(CIPHER_NAMES).map(([code, name]) => [name, Number(code)]));
+
+/** The code point of a cipher by its OpenSSL name (TLS 1.3 suites: also their IANA name). */
+export function cipherCode(name: string): number | undefined {
+  return CIPHER_CODES.get(name);
+}
+
 export function groupName(code: number): string {
   return GROUP_NAMES[code] ?? hex(code);
 }

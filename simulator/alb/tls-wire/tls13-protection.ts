@@ -1,11 +1,10 @@
-import { createCipheriv, createDecipheriv, createHmac, CipherGCMTypes } from "node:crypto";
-import { CONTENT_TYPE, TlsFramingError, TlsRecord } from "./records";
+import { createCipheriv, createHmac, CipherGCMTypes } from "node:crypto";
+import { CONTENT_TYPE } from "./records";
 
 /**
  * TLS 1.3 record protection (RFC 8446 sections 5.2, 5.3 and 7.3): traffic keys from a traffic
- * secret, and AEAD opening and sealing of one record. The emulator opens the client's certificate
- * flight (to judge the certificate the client actually sent) and seals the alert it answers a
- * refused certificate with; the secrets come from OpenSSL's key log, in memory only.
+ * secret, and AEAD sealing of one record — the alert the emulator answers a refused certificate
+ * with. The secret comes from OpenSSL's key log, in memory only (never logged).
  */
 
 interface Aead {
@@ -53,20 +52,6 @@ function nonce(iv: Buffer, seq: number): Buffer {
 }
 
 const TAG_LENGTH = 16;
-
-/** Opens one protected record: its real content type and content (padding removed). */
-export function openRecord(keys: TrafficKeys, seq: number, record: TlsRecord): { type: number; content: Buffer } {
-  if (record.body.length < TAG_LENGTH + 1) throw new TlsFramingError("a protected record is shorter than its tag");
-  // ChaCha20-Poly1305 has the GCM ciphers' interface (setAAD, auth tag).
-  const decipher = createDecipheriv(keys.aead.cipher as CipherGCMTypes, keys.key, nonce(keys.iv, seq), { authTagLength: TAG_LENGTH });
-  decipher.setAAD(record.header);
-  decipher.setAuthTag(record.body.subarray(record.body.length - TAG_LENGTH));
-  const plain = Buffer.concat([decipher.update(record.body.subarray(0, record.body.length - TAG_LENGTH)), decipher.final()]);
-  let end = plain.length;
-  while (end > 0 && plain[end - 1] === 0) end--;
-  if (end === 0) throw new TlsFramingError("a protected record has no content type");
-  return { type: plain[end - 1], content: plain.subarray(0, end - 1) };
-}
 
 /** Seals `content` of `type` as one protected record (outer type application_data). */
 export function sealRecord(keys: TrafficKeys, seq: number, type: number, content: Buffer): Buffer {
