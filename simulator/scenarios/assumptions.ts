@@ -77,7 +77,8 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   },
   {
     id: "tls-groups",
-    text: "Key exchange groups offered: X25519, P-256, P-384 (AWS lists groups only for its PQ policies). tls_keyexchange holds the group's IANA name (x25519, secp256r1, ...), and '-' for RSA key transport.",
+    text:
+      "Key exchange groups offered: X25519, P-256, P-384, server preference (AWS lists groups only for its PQ policies). tls_keyexchange holds the group's IANA name (x25519, secp256r1, ...), '-' for RSA key transport: read from the server's key exchange for TLS 1.2 handshakes on mTLS listeners, otherwise derived from the ClientHello as OpenSSL chooses (Node does not tell a server the group it used).",
     checkOnRealSystem: "read tls_keyexchange in a real connection log after connecting with openssl s_client -groups P-384",
   },
   {

@@ -171,15 +171,19 @@ describe("the default policy (TLS13-1-2-2021-06) on the verify stack", () => {
   });
 
   test.each([
-    ["TLSv1.3", undefined, "x25519", "X25519"],
-    ["TLSv1.3", "P-384", "secp384r1", "secp384r1"],
-    ["TLSv1.2", "P-256", "secp256r1", "prime256v1"],
-    ["TLSv1.2", undefined, "x25519", "X25519"],
-  ] as const)("%s with groups %s: tls_keyexchange %s (what the client negotiated)", async (version, curve, logged, clientSees) => {
-    const h = await handshake(alb.listenerUrl(8443), { withCert: true, minVersion: version, maxVersion: version, ...(curve ? { ecdhCurve: curve } : {}) });
+    [8443, "TLSv1.3", undefined, "x25519", "X25519"],
+    [8443, "TLSv1.3", "P-384", "secp384r1", "secp384r1"],
+    // A key share for a group the listener does not offer: HelloRetryRequest for the server's first group the client supports.
+    [8443, "TLSv1.3", "P-521:P-256", "secp256r1", "prime256v1"],
+    [8443, "TLSv1.2", "P-256", "secp256r1", "prime256v1"],
+    [8443, "TLSv1.2", undefined, "x25519", "X25519"],
+    [443, "TLSv1.2", "P-384:P-256", "secp256r1", "prime256v1"],
+    [443, "TLSv1.3", "P-256:X25519", "secp256r1", "prime256v1"],
+  ] as const)("listener %s, %s with groups %s: tls_keyexchange %s (what the client negotiated)", async (port, version, curve, logged, clientSees) => {
+    const h = await handshake(alb.listenerUrl(port), { withCert: port === 8443, minVersion: version, maxVersion: version, ...(curve ? { ecdhCurve: curve } : {}) });
     expect(h.group).toBe(clientSees);
     await alb.flushLogs();
-    const line = logLines(alb.connectionLogDir, "connection").filter((f) => f[10] === "Success" && f[4] === version).pop()!;
+    const line = logLines(alb.connectionLogDir, "connection").filter((f) => f[10] === "Success" && f[4] === version && f[3] === String(port)).pop()!;
     expect(line[12]).toBe(logged);
   });
 });

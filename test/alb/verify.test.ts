@@ -7,6 +7,8 @@ import { AlbEmulator, EXPLAIN_HEADER } from "../../simulator/alb";
 import type { AlbEvent, StartedAlbEmulator } from "../../simulator/alb";
 import { BAD_DEVICE_KINDS, BadDeviceKind, LabPki } from "../../simulator/pki/lab-pki";
 import { decodeForwardedCert } from "../../simulator/protocol/forwarded-cert";
+import { issueCertificate } from "../../simulator/pki/certificates";
+import { publicKeyPemOf } from "../../simulator/pki/keys";
 import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
 import { synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
@@ -112,6 +114,23 @@ describe("verify mode (ums-alb-verify, listener 8443)", () => {
     expect(events).toContainEqual(expect.objectContaining({ verifyStatus: "Failed:ClientCertMaxChainDepthExceeded", reason: expect.stringContaining("presented 6 certificates") }));
     // Over TLS 1.3 Node keeps the leaf and the presented certificates on its issuer path, of the 5 CAs only the device CA (scenarios/assumptions.ts "presented-chain").
     expect((await request(`${alb.listenerUrl(8443)}/wums-app/`, { cert, maxVersion: "TLSv1.3" })).status).toBe(200);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(["TLSv1.2", "TLSv1.3"] as const)("a device certificate over 16 KiB over %s: Failed:ClientCertMaxSizeExceeded, alert bad certificate", async (version) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alb-big-"));
+    const keys = { privateKeyPem: fs.readFileSync(pki.devices.good.key, "utf8"), publicKeyPem: publicKeyPemOf(fs.readFileSync(pki.devices.good.key, "utf8")) };
+    const big = issueCertificate({
+      subject: { commonName: "lab-device-big" },
+      publicKeyPem: keys.publicKeyPem,
+      issuer: { certificatePem: fs.readFileSync(pki.deviceCa.cert, "utf8"), privateKeyPem: fs.readFileSync(pki.deviceCa.key, "utf8") },
+      profile: "client",
+      dnsNames: Array.from({ length: 700 }, (_, i) => `device-${i}.a-rather-long-name.example.test`),
+    });
+    const chain = path.join(dir, "chain.pem");
+    fs.writeFileSync(chain, big + fs.readFileSync(pki.deviceCa.cert, "utf8"));
+    await expect(request(`${alb.listenerUrl(8443)}/wums-app/`, { cert: { ...pki.devices.good, chain }, maxVersion: version })).rejects.toThrow(/alert bad certificate/);
+    expect(events).toContainEqual(expect.objectContaining({ verifyStatus: "Failed:ClientCertMaxSizeExceeded", reason: expect.stringMatching(/presented certificate 1 is \d+ bytes; at most 16384 are accepted/) }));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
