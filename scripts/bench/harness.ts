@@ -305,7 +305,7 @@ export async function runTopology(name: TopologyName, options: TopologyOptions =
     const imi = new ImiClient({ baseUrl: topology.admin.baseUrl, caFile: topology.admin.caFile, serverName: topology.admin.serverName });
     await imi.login();
     const roots: Array<{ name: string; pid: number }> = [];
-    for (const [n, c] of Object.entries(topology.components)) if (c.child.pid) roots.push({ name: n, pid: c.child.pid });
+    for (const [n, c] of Object.entries(topology.components)) if (c.pid) roots.push({ name: n, pid: c.pid });
     const nginxPid = topology.nginxLogs ? nginxMasterPid(topology) : undefined;
     if (nginxPid) roots.push({ name: "nginx", pid: nginxPid });
     return { topology, imi, roots };

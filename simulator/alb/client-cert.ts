@@ -21,7 +21,7 @@ import { ALERT } from "./tls-wire/alerts";
  * "Maximum certificate chain depth 4", "CA certificate size 16 KB", "TLS message size 64K".
  * The rest is chosen and listed in scenarios/assumptions.ts: which certificates count toward the
  * depth ("alb-chain-depth"), size ("alb-cert-size"), purpose ("alb-purpose"), stale CRLs
- * ("alb-crl-processing"), a trust store holding intermediates ("alb-partial-chain").
+ * ("trust-store-stale-crl"), a trust store holding intermediates ("alb-partial-chain").
  */
 export const AWS_MAX_CHAIN_DEPTH = 4;
 export const AWS_VERIFY_POLICY: VerifyPolicy = {

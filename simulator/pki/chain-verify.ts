@@ -2,7 +2,8 @@ import { X509Certificate } from "node:crypto";
 import { certificatesFromPem } from "../../core/pem";
 import { parseCrls, normaliseSerial, ParsedCrl } from "../../core/crl-reader";
 import { commonName } from "./dn";
-import { certificateFields, EKU } from "./x509-fields";
+import { certificateFields, EKU } from "../../core/x509-fields";
+import { isAwsMtlsKey } from "../../core/x509";
 
 /**
  * Client-certificate chain verification shared by every component that checks device
@@ -57,19 +58,7 @@ export interface VerifyPolicy {
   readonly staleCrlIsError?: boolean;
 }
 
-const AWS_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
 const AWS_HASHES = new Set(["sha256", "sha384", "sha512"]);
-
-function keyAcceptedByAws(cert: X509Certificate): boolean {
-  const key = cert.publicKey;
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === "rsa") {
-    const bits = details.modulusLength ?? 0;
-    return bits >= 2048 && bits <= 8192;
-  }
-  if (key.asymmetricKeyType === "ec") return AWS_CURVES.has(details.namedCurve ?? "");
-  return false;
-}
 
 function signatureAcceptedByAws(cert: X509Certificate): boolean {
   const s = certificateFields(cert).signature;
@@ -220,7 +209,7 @@ export class ChainVerifier {
       if (bad) return refuse("signature-algorithm", `${describe(bad)} is signed with ${certificateFields(bad).signature.name}; accepted: SHA-256/384/512 with RSA, ECDSA or RSASSA-PSS (MGF1)`);
     }
     if (policy.keyPolicy === "aws") {
-      const bad = certs.find((c) => !keyAcceptedByAws(c));
+      const bad = certs.find((c) => !isAwsMtlsKey(c.publicKey));
       if (bad) {
         const d = bad.publicKey.asymmetricKeyDetails;
         return refuse("unsupported-key", `${describe(bad)} has a ${bad.publicKey.asymmetricKeyType}${d?.modulusLength ? `-${d.modulusLength}` : d?.namedCurve ? ` ${d.namedCurve}` : ""} key; accepted: RSA 2048-8192, ECDSA P-256/P-384/P-521`);

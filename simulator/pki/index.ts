@@ -4,6 +4,5 @@ export * from "./certificates";
 export * from "./csr";
 export * from "./crl";
 export * from "./chain-verify";
-export * from "./x509-fields";
 export * from "./dn";
 export * from "./lab-pki";

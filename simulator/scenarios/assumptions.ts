@@ -13,6 +13,11 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "curl the 443 (verify) or 8443 (passthrough) listener with your own X-Amzn-Mtls-Clientcert-Leaf header and check that the UMS does not accept it",
   },
   {
+    id: "alb-path-not-normalised",
+    text: "AWS documents no normalisation of the request path before listener rules match (dot segments, percent-encoding), nor whether a rule's regular expression sees more than the path. The stacks answer `..` and the encoded spellings (%2e, %5c, %25, %c0/%c1, a backslash) with a fixed 400 ahead of the allow-list, so the allow-list holds whichever form the ALB matches and whatever the UMS normalises.",
+    checkOnRealSystem: "curl --path-as-is the 443 (verify) or 8443 listener with /device-connector/../umsapi/v3/serverstatus and /device-connector/%2e%2e/umsapi/v3/serverstatus: expect 400, and the access log's matched_rule_priority 2 or 3",
+  },
+  {
     id: "alb-verify-codes",
     text:
       "AWS lists 13 tls_verify_status codes without mapping every cause to one. The emulated ALB uses: no client certificate → UnmappedConnectionError; X.509 v1 or a key outside RSA 2048-8192 / ECDSA P-256/384/521 → ClientCertTypeUnsupported; a signature algorithm AWS does not list (SHA-1, MD5, RSASSA-PSS with SHA-1) → ClientCertIncompatible; an issuer that is not a CA (basicConstraints, keyUsage keyCertSign) → ClientCertUntrusted; a certificate that does not parse → ClientCertInvalid; a stale CRL → ClientCertCrlProcessingError; a handshake without a common version or cipher → UnmappedConnectionError with '-' in the TLS fields. ClientCertRejected ('custom server validation') is never produced: an ALB listener offers no custom validation.",
@@ -46,11 +51,6 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     id: "alb-cert-size",
     text: "ClientCertMaxSizeExceeded: a presented certificate over 16 KiB ('CA certificate size 16 KB') or a presented chain over 64 KiB ('TLS message size 64K') is refused.",
     checkOnRealSystem: "present a certificate with a very long subjectAltName list (over 16 KiB)",
-  },
-  {
-    id: "alb-crl-processing",
-    text: "A trust-store CRL past its nextUpdate (or before its thisUpdate) fails the certificates it covers with ClientCertCrlProcessingError instead of being ignored.",
-    checkOnRealSystem: "add a revocation list whose nextUpdate has passed and connect a device that CA issued",
   },
   {
     id: "alb-expiry",
@@ -123,5 +123,11 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     id: "health-check-timing",
     text: "Health checks run with the stack's thresholds but 50 times faster (interval 0.6 s instead of 30 s), so the simulation does not wait minutes for a target to turn healthy.",
     checkOnRealSystem: "a new target needs about one interval (30 s) before the ALB routes to it",
+  },
+  {
+    id: "trust-store-stale-crl",
+    text:
+      "A trust store CRL past its nextUpdate (or before its thisUpdate): AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate). The emulated ALB fails the certificates that CA issued with ClientCertCrlProcessingError (the code AWS lists for 'CRL processing error'; the safe side: the bench never says a device gets in on a CRL AWS might refuse), and 'ums-edge synth' warns about the CRL in the plan view.",
+    checkOnRealSystem: "add a CRL whose nextUpdate has passed to a test trust store (aws elbv2 add-trust-store-revocations) and connect with a certificate it lists and one it does not",
   },
 ];

@@ -2,7 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MTLS_HEADERS, MtlsHeaderKey } from "../../core/aws-headers";
 import { ProblemsError, UserError } from "../../core/errors";
+import { ALB_ATTRIBUTE_DEFAULTS, DESYNC_MITIGATION_MODES, XFF_HEADER_PROCESSING_MODES } from "../../core/alb-defaults";
 import { StackReader, TfResource } from "./stack-reader";
+import { parseExpression } from "./expressions";
 import type {
   ActionModel,
   CertificateModel,
@@ -34,14 +36,24 @@ export const HEADER_RENAME_ATTRIBUTES: Readonly<Record<MtlsHeaderKey, string>> =
 /** AWS defaults of an ALB target group health check (ELB user guide, "Health check settings"). */
 const HEALTH_DEFAULTS = { path: "/", matcher: "200", interval: 30, timeout: 5, healthy: 5, unhealthy: 2 } as const;
 
+export interface ReadStackOptions {
+  /**
+   * Accept a listener certificate named by a literal ARN (an ACM certificate imported before, the
+   * config's `webCertificateArn`): the listener keeps the ARN and has no certificate files. The
+   * emulator cannot serve such a listener; a summary of the stack can still show it.
+   * @default false
+   */
+  readonly certificateOutsideStack?: boolean;
+}
+
 /**
  * Reads the synthesized stack in `stackDir` (the directory holding cdk.tf.json) into a typed model.
  * Throws a UserError when the file is missing or not JSON, and one ProblemsError listing every
  * value the emulator needs but cannot resolve, each named by resource and attribute.
  */
-export function readStack(stackDir: string): StackModel {
+export function readStack(stackDir: string, options: ReadStackOptions = {}): StackModel {
   const reader = openStack(stackDir);
-  const model = buildModel(reader, reader.json);
+  const model = buildModel(reader, options);
   if (reader.problems.length > 0 || !model) {
     throw new ProblemsError(reader.problems, `${reader.file}: the ALB emulator cannot use this stack:`);
   }
@@ -72,8 +84,24 @@ export function openStack(stackDir: string): StackReader {
 
 /** The stack's outputs whose values are literal strings (values known only after apply are left out). */
 export function readStackOutputs(stackDir: string): Readonly<Record<string, string>> {
-  const outputs = (openStack(stackDir).json.output ?? {}) as Record<string, { value?: unknown }>;
-  return Object.fromEntries(Object.entries(outputs).flatMap(([name, o]) => (typeof o.value === "string" && !o.value.includes("${") ? [[name, o.value]] : [])));
+  return Object.fromEntries(listStackOutputs(stackDir).flatMap((o) => (o.value === undefined ? [] : [[o.name, o.value]])));
+}
+
+export interface StackOutput {
+  readonly name: string;
+  /** The value when the stack states it literally; undefined when Terraform knows it only after apply. */
+  readonly value?: string;
+  readonly description?: string;
+}
+
+/** Every output of the stack in file order, literal or not (a summary names the ones known only after apply too). */
+export function listStackOutputs(stackDir: string): StackOutput[] {
+  const outputs = (openStack(stackDir).json.output ?? {}) as Record<string, { value?: unknown; description?: unknown }>;
+  return Object.entries(outputs).map(([name, o]) => ({
+    name,
+    value: typeof o.value === "string" && !o.value.includes("${") ? o.value : undefined,
+    description: typeof o.description === "string" ? o.description : undefined,
+  }));
 }
 
 /** One literal output of the stack; a UserError naming the stack and output when it has none. */
@@ -85,11 +113,22 @@ export function readStackOutput(stackDir: string, name: string): string {
   return value;
 }
 
-function buildModel(reader: StackReader, json: Record<string, unknown>): StackModel | undefined {
-  const meta = (json["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
-  const name = meta?.stackName ?? path.basename(reader.dir);
-  const providers = ((json.provider as Record<string, unknown> | undefined)?.aws ?? []) as Array<Record<string, unknown>>;
-  const region = typeof providers[0]?.region === "string" && !String(providers[0].region).includes("${") ? (providers[0].region as string) : undefined;
+/** The stack's name (`//.metadata.stackName`, else the directory name). */
+export function stackNameOf(reader: StackReader): string {
+  const meta = (reader.json["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
+  return meta?.stackName ?? path.basename(reader.dir);
+}
+
+/** `provider.aws[0].region` of the stack, when it is written literally. */
+export function regionOf(reader: StackReader): string | undefined {
+  const providers = ((reader.json.provider as Record<string, unknown> | undefined)?.aws ?? []) as Array<Record<string, unknown>>;
+  const region = providers[0]?.region;
+  return typeof region === "string" && !region.includes("${") ? region : undefined;
+}
+
+function buildModel(reader: StackReader, options: ReadStackOptions): StackModel | undefined {
+  const name = stackNameOf(reader);
+  const region = regionOf(reader);
 
   const lbs = reader.resources("aws_lb").filter((r) => (r.body.load_balancer_type ?? "application") === "application");
   if (lbs.length === 0) {
@@ -116,7 +155,7 @@ function buildModel(reader: StackReader, json: Record<string, unknown>): StackMo
   for (const l of reader.resources("aws_lb_listener")) {
     const owner = reader.link(l, "load_balancer_arn", l.body.load_balancer_arn, ["aws_lb"], "the load balancer");
     if (owner && owner !== lb) continue;
-    const model = readListener(reader, l, targetGroups);
+    const model = readListener(reader, l, targetGroups, options);
     if (model) listeners.push(model);
   }
   listeners.sort((a, b) => a.port - b.port);
@@ -136,11 +175,27 @@ function readLogSettings(reader: StackReader, lb: TfResource, key: "access_logs"
   return { enabled, prefix: prefix.replace(/^\/+|\/+$/g, "") };
 }
 
+/** A string attribute that must be one of `allowed`; AWS's default when absent or unreadable. */
+function oneOf<T extends string>(reader: StackReader, lb: TfResource, attribute: string, allowed: readonly T[], fallback: T): T {
+  const value = reader.scalar(lb, attribute, lb.body[attribute], "string", fallback) ?? fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  reader.problem(lb, attribute, `'${value}' is not one of ${allowed.join(", ")}`, `use one of ${allowed.join(", ")}`);
+  return fallback;
+}
+
 function readLoadBalancer(reader: StackReader, lb: TfResource): LoadBalancerModel {
+  const d = ALB_ATTRIBUTE_DEFAULTS;
+  const flag = (attribute: string, fallback: boolean) => reader.scalar(lb, attribute, lb.body[attribute], "boolean", fallback) ?? fallback;
   return {
     address: lb.address,
     name: reader.scalar(lb, "name", lb.body.name, "string", lb.name) ?? lb.name,
-    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", 60) ?? 60,
+    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", d.idleTimeoutSeconds) ?? d.idleTimeoutSeconds,
+    clientKeepAliveSeconds: reader.scalar(lb, "client_keep_alive", lb.body.client_keep_alive, "number", d.clientKeepAliveSeconds) ?? d.clientKeepAliveSeconds,
+    dropInvalidHeaderFields: flag("drop_invalid_header_fields", d.dropInvalidHeaderFields),
+    xffHeaderProcessingMode: oneOf(reader, lb, "xff_header_processing_mode", XFF_HEADER_PROCESSING_MODES, d.xffHeaderProcessingMode),
+    enableXffClientPort: flag("enable_xff_client_port", d.enableXffClientPort),
+    preserveHostHeader: flag("preserve_host_header", d.preserveHostHeader),
+    desyncMitigationMode: oneOf(reader, lb, "desync_mitigation_mode", DESYNC_MITIGATION_MODES, d.desyncMitigationMode),
     accessLogs: readLogSettings(reader, lb, "access_logs"),
     connectionLogs: readLogSettings(reader, lb, "connection_logs"),
   };
@@ -185,6 +240,12 @@ function readTargetGroup(reader: StackReader, tg: TfResource): TargetGroupModel 
     .map((a) => ({ address: a.address, targetId: String(a.body.target_id ?? ""), port: reader.scalar(a, "port", a.body.port, "number", port ?? 0) }));
   if (port === undefined || protocol === undefined) return undefined;
   return { address: tg.address, name: reader.scalar(tg, "name", tg.body.name, "string", tg.name) ?? tg.name, protocol, port, healthCheck, targets };
+}
+
+/** A literal ACM certificate ARN, when the listener names one from outside the stack. */
+function certificateArnOutsideStack(listener: TfResource): string | undefined {
+  const expr = parseExpression(listener.body.certificate_arn);
+  return expr.kind === "literal" && typeof expr.value === "string" && expr.value.startsWith("arn:") ? expr.value : undefined;
 }
 
 function readCertificate(reader: StackReader, listener: TfResource): CertificateModel | undefined {
@@ -297,10 +358,10 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
   let ok = true;
   list.forEach((c, i) => {
     const at = `condition[${i}]`;
-    const values = (block: Record<string, unknown> | undefined, key: string): string[] | undefined => {
-      const v = block?.values;
+    const values = (block: Record<string, unknown> | undefined, key: string, attribute = "values"): string[] | undefined => {
+      const v = block?.[attribute];
       if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.includes("${"))) {
-        reader.problem(rule, `${at}.${key}.values`, "must be a list of literal strings");
+        reader.problem(rule, `${at}.${key}.${attribute}`, "must be a list of literal strings");
         return undefined;
       }
       return v as string[];
@@ -310,7 +371,9 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
     const method = reader.block(c, "http_request_method");
     const header = reader.block(c, "http_header");
     let parsed: ConditionModel | undefined;
-    if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
+    if (path && path.regex_values !== undefined) {
+      parsed = { kind: "path-pattern", values: path.values === undefined ? [] : (values(path, "path_pattern") ?? []), regexValues: values(path, "path_pattern", "regex_values") ?? [] };
+    } else if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
     else if (host) parsed = { kind: "host-header", values: values(host, "host_header") ?? [] };
     else if (method) parsed = { kind: "http-request-method", values: values(method, "http_request_method") ?? [] };
     else if (header) parsed = { kind: "http-header", name: String(header.http_header_name ?? "").toLowerCase(), values: values(header, "http_header") ?? [] };
@@ -341,13 +404,14 @@ function readRules(reader: StackReader, listener: TfResource, targetGroups: Read
   return rules;
 }
 
-function readListener(reader: StackReader, l: TfResource, targetGroups: ReadonlyMap<string, TargetGroupModel>): ListenerModel | undefined {
+function readListener(reader: StackReader, l: TfResource, targetGroups: ReadonlyMap<string, TargetGroupModel>, options: ReadStackOptions): ListenerModel | undefined {
   const port = reader.scalar(l, "port", l.body.port, "number");
   const protocol = protocolOf(reader, l, "protocol", l.body.protocol, "HTTP");
   if (port === undefined || protocol === undefined) return undefined;
   const https = protocol === "HTTPS";
   const sslPolicy = https ? reader.scalar(l, "ssl_policy", l.body.ssl_policy, "string", "ELBSecurityPolicy-2016-08") : undefined;
-  const certificate = https ? readCertificate(reader, l) : undefined;
+  const certificateArn = https && options.certificateOutsideStack ? certificateArnOutsideStack(l) : undefined;
+  const certificate = https && !certificateArn ? readCertificate(reader, l) : undefined;
   const mutualAuthentication = https ? readMutualAuthentication(reader, l) : { mode: "off" as const, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: "off" as const };
   const headerNames = Object.fromEntries(
     (Object.keys(HEADER_RENAME_ATTRIBUTES) as MtlsHeaderKey[]).map((key) => {
@@ -358,6 +422,6 @@ function readListener(reader: StackReader, l: TfResource, targetGroups: Readonly
   ) as Record<MtlsHeaderKey, string>;
   const defaultActions = readActions(reader, l, "default_action", reader.blocks(l.body, "default_action") as Array<Record<string, unknown>>, targetGroups);
   const rules = readRules(reader, l, targetGroups);
-  if ((https && !certificate) || !mutualAuthentication || !defaultActions) return undefined;
-  return { address: l.address, port, protocol, sslPolicy, certificate, mutualAuthentication, headerNames, rules, defaultActions };
+  if ((https && !certificate && !certificateArn) || !mutualAuthentication || !defaultActions) return undefined;
+  return { address: l.address, port, protocol, sslPolicy, certificate, certificateArn, mutualAuthentication, headerNames, rules, defaultActions };
 }

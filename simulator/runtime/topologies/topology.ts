@@ -1,5 +1,5 @@
 import type { Runtime } from "../runtime";
-import type { RunningComponent } from "../component-process";
+import type { ComponentHandle } from "../component-process";
 import type { NetworkSide } from "../security-groups/model";
 import type { TopologyDefinition, TopologyName } from "./definitions";
 
@@ -35,7 +35,7 @@ export interface StartedTopology {
   /** nginx's access and error logs. */
   readonly nginxLogs?: { readonly access: string; readonly error: string };
   /** The components' processes, by name (ums, alb, icg), for their logs. */
-  readonly components: Readonly<Record<string, RunningComponent<unknown>>>;
+  readonly components: Readonly<Record<string, ComponentHandle<unknown>>>;
   /** Milliseconds the start took. */
   readonly startMs: number;
   stop(): Promise<void>;

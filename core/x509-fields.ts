@@ -152,8 +152,3 @@ export function certificateFields(cert: X509Certificate): CertificateFields {
   if (!f) cache.set(cert, (f = parseFields(cert.raw)));
   return f;
 }
-
-/** The X.509 version (1, 2 or 3): Node's X509Certificate does not expose it. */
-export function x509Version(cert: X509Certificate): number {
-  return certificateFields(cert).version;
-}
