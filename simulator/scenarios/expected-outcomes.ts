@@ -117,7 +117,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   badCert("cert-wrong-purpose", "device certificate with the wrong purpose (extendedKeyUsage serverAuth only)", "Failed:ClientCertPurposeInvalid", http("nginx", 400), true),
   badCert("cert-non-ca-issuer", "device certificate issued by a certificate that is not a CA", "Failed:ClientCertUntrusted", http("nginx", 400)),
   badCert("cert-sha1", "device certificate signed with SHA-1", "Failed:ClientCertIncompatible", http("nginx", 400), true),
-  // A client offering only TLS 1.2 CBC-SHA ciphers (AES128-SHA, ECDHE-RSA-AES128-SHA): the ALB's TLS 1.3 policies have
+  // A client offering only TLS 1.2 CBC-SHA ciphers (flows/tls-policy.ts): the ALB's default TLS 1.3 policies have
   // none of them (a stack on ELBSecurityPolicy-2016-08 or the like lets it in); nginx speaks TLS 1.3 only; the UMS and
   // the ICG take OpenSSL's defaults.
   row("tls-cipher-outside-policy", "client offering only ciphers outside the listener's TLS policy", {

@@ -5,8 +5,8 @@ import { wsUpgrade } from "../probes";
 import { observe, target } from "./paths";
 import type { Flow } from "./flow";
 
-/** TLS 1.2 CBC ciphers no ALB TLS 1.3 policy offers (ELBSecurityPolicy-TLS13-1-2-2021-06 and the stricter ones). */
-export const CIPHERS_OUTSIDE_POLICY = "AES128-SHA:ECDHE-RSA-AES128-SHA";
+/** TLS 1.2 CBC-SHA ciphers (for an RSA or an ECDSA server certificate): of the TLS 1.3 policies only TLS13-1-2-Ext2, -1-1 and -1-0 offer them. */
+export const CIPHERS_OUTSIDE_POLICY = "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA";
 
 /**
  * A device with a good certificate whose TLS client offers only ciphers outside the listener's
@@ -17,5 +17,5 @@ export const ciphersOutsidePolicyFlow: Flow = async (ctx) => {
   const identity = { cert: fs.readFileSync(ctx.lab.pki.devices.good.chain, "utf8"), key: fs.readFileSync(ctx.lab.pki.devices.good.key, "utf8") };
   const mark = connectionLogMark(ctx.topology);
   const a = await wsUpgrade(target(ctx, ctx.topology.devices.clusterUrl, { identity, tls: { maxVersion: "TLSv1.2", ciphers: CIPHERS_OUTSIDE_POLICY } }), ROUTES.deviceSocket);
-  return observe(ctx, a, `GET ${ROUTES.deviceSocket} offering only ${CIPHERS_OUTSIDE_POLICY.replace(":", ", ")} (TLS 1.2)`, mark);
+  return observe(ctx, a, `GET ${ROUTES.deviceSocket} offering only ${CIPHERS_OUTSIDE_POLICY.replaceAll(":", ", ")} (TLS 1.2)`, mark);
 };
