@@ -16,7 +16,7 @@ import { ListenerRules } from "./rules";
 import { TargetAddress, TargetGroupPool } from "./target-pool";
 import { TargetConnections } from "./target-connections";
 import { listenerLines } from "./forwarding";
-import { tlsVersionsOf, KNOWN_POLICY_EXAMPLES } from "./tls-policy";
+import { securityPolicy, KNOWN_POLICY_EXAMPLES } from "./tls-policy";
 
 /**
  * Everything that serves traffic for one stack, built from the model: target pools, listener
@@ -102,10 +102,11 @@ export class AlbRuntime {
     await Promise.all(this.logs.map((l) => l.flush()));
   }
 
+  /** Stops serving; the logs' running intervals are delivered as their gzip objects. */
   async close(): Promise<void> {
     await Promise.all(this.listeners.map((l) => l.server.close()));
     this.targets.close();
-    await this.flushLogs();
+    await Promise.all(this.logs.map((l) => l.close()));
   }
 }
 
@@ -133,8 +134,8 @@ export function loadListenerFiles(stack: StackModel): LoadedListener[] {
   const at = (address: string, attribute: string, problem: string, fix?: string) => problems.push({ file: stack.file, field: `${address}.${attribute}`, problem, fix });
   const loaded: LoadedListener[] = [];
   for (const model of servedListeners(stack)) {
-    const versions = tlsVersionsOf(model.sslPolicy ?? "");
-    if (!versions) at(model.address, "ssl_policy", `'${model.sslPolicy}' is not an ELB security policy the emulator knows`, `use an ELBSecurityPolicy name such as ${KNOWN_POLICY_EXAMPLES.join(", ")}`);
+    const policy = securityPolicy(model.sslPolicy ?? "");
+    if (!policy) at(model.address, "ssl_policy", `'${model.sslPolicy}' is not an ELB security policy whose protocols and ciphers the emulator knows (FIPS policies are not emulated)`, `use an ELBSecurityPolicy name such as ${KNOWN_POLICY_EXAMPLES.join(", ")}`);
     const c = model.certificate!;
     const key = read(c.privateKeyFile);
     const cert = read(c.bodyFile) + (c.chainFile ? read(c.chainFile) : "");
@@ -156,11 +157,11 @@ export function loadListenerFiles(stack: StackModel): LoadedListener[] {
         at(ts.address, "ca_certificates_bundle_s3_key", `the trust store (${path.relative(stack.dir, ts.caBundleFile)}${ts.revocationFiles.length ? ` with ${ts.revocationFiles.length} CRL(s)` : ""}): ${why}`, "export the client certificate chain again from the UMS (PEM) and synthesize again");
       }
     }
-    if (versions && verifier !== undefined === (ma.mode === "verify")) {
+    if (policy && verifier !== undefined === (ma.mode === "verify")) {
       loaded.push({
         model,
         verifier,
-        tls: { key, cert, versions, requestCert: ma.mode !== "off", advertiseCa: ma.mode === "verify" && ma.advertiseTrustStoreCaNames === "on" ? read(ma.trustStore!.caBundleFile) : undefined },
+        tls: { key, cert, policy, advertiseCa: ma.mode === "verify" && ma.advertiseTrustStoreCaNames === "on" ? read(ma.trustStore!.caBundleFile) : undefined },
       });
     }
   }

@@ -5,5 +5,5 @@ export { formatEvent } from "./events";
 export { EXPLAIN_HEADER, awsErrorPage } from "./responses";
 export { REFUSAL_CODES, AWS_MAX_CHAIN_DEPTH, validityOf } from "./client-cert";
 export { accessLogLine, connectionLogLine, splitLogLine } from "./log-lines";
-export { tlsVersionsOf } from "./tls-policy";
+export { securityPolicy, SECURITY_POLICIES } from "./tls-policy";
 export { statusMatcher } from "./health-checker";

@@ -48,5 +48,10 @@ export interface ConnectionInfo extends ForwardingContext {
   readonly mtlsHeaders: readonly string[];
   readonly sslCipher: string;
   readonly sslProtocol: string;
+  /** The SNI name the client sent. */
   readonly servername?: string;
+  /** Access-log `domain_name`: the SNI name when it matches the listener's certificate. */
+  readonly domainName?: string;
+  /** Access-log `chosen_cert_arn`: the certificate's ARN, or `session-reused`. */
+  readonly chosenCertArn: string;
 }

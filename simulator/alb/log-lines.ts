@@ -112,6 +112,8 @@ export interface ConnectionLogEntry {
   /** `Success` or `Failed:<code>` */
   readonly verifyStatus: string;
   readonly connTraceId: string;
+  /** The key exchange group (`x25519`, `secp256r1`, ...), or `-`. */
+  readonly tlsKeyExchange: string;
   readonly elb: string;
   readonly nodeIp: string;
 }
@@ -131,8 +133,8 @@ export function connectionLogLine(e: ConnectionLogEntry): string {
     e.leafSerial,
     e.verifyStatus,
     e.connTraceId,
-    // tls_keyexchange: Node does not tell a server the negotiated group (getEphemeralKeyInfo is client-side).
-    "-",
+    // tls_keyexchange: the group read from the server's hello (TLS 1.3) or key exchange (TLS 1.2), see handshake-watcher.ts.
+    e.tlsKeyExchange,
     e.elb,
     e.nodeIp,
   ].join(" ");

@@ -296,7 +296,7 @@ export class HttpExchange implements ClientExchange, TargetExchange, RequestFact
       status,
       target,
       groupArn: target ? this.groupArn() : undefined,
-      traceId: this.forwarded?.traceId ?? "-",
+      traceId: this.forwarded?.traceId,
       decision: this.decision,
       receivedBytes: this.received,
       sentBytes: this.sent,

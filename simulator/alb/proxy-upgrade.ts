@@ -173,7 +173,7 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
       targetStatus: this.targetStatus,
       target,
       groupArn: action.type === "forward" ? this.ctx.targetGroupArns.get(action.targetGroup) : undefined,
-      traceId: this.forwarded?.traceId ?? "-",
+      traceId: this.forwarded?.traceId,
       decision: this.decision,
       receivedBytes: this.received,
       sentBytes: this.sent,

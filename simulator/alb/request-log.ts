@@ -1,4 +1,7 @@
 import type { DesyncVerdict } from "./desync-classifier";
+import { headerValues } from "./http-head";
+import { forwardedTraceId } from "./trace-header";
+import { FORWARDED_HEADERS } from "../../core/aws-headers";
 import type { ConnectionInfo, ListenerContext } from "./listener-context";
 import { accessLogLine } from "./log-lines";
 import type { RequestHead } from "./request-head";
@@ -13,7 +16,8 @@ export interface RequestOutcome {
   /** `ip:port` of the target, when one was involved. */
   readonly target?: string;
   readonly groupArn?: string;
-  readonly traceId: string;
+  /** The X-Amzn-Trace-Id sent to the target; unset for answers the load balancer gave itself (one is made for the log). */
+  readonly traceId?: string;
   readonly decision: Decision;
   readonly receivedBytes: number;
   readonly sentBytes: number;
@@ -53,9 +57,10 @@ export function logAccess(ctx: ListenerContext, req: RequestHead, conn: Connecti
       sslCipher: conn.sslCipher,
       sslProtocol: conn.sslProtocol,
       targetGroupArn: o.groupArn,
-      traceId: o.traceId,
-      domainName: conn.servername,
-      chosenCertArn: ctx.certificateArn,
+      // The load balancer's own answers get a trace id too, as the target would have.
+      traceId: o.traceId ?? forwardedTraceId(headerValues(req, FORWARDED_HEADERS.traceId), now, req.size),
+      domainName: conn.domainName,
+      chosenCertArn: conn.chosenCertArn,
       matchedRulePriority: o.decision.priority,
       requestCreationTime: o.start,
       actionsExecuted: o.decision.action.type,

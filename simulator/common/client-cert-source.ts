@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket, DetailedPeerCertificate } from "node:tls";
 import { decodeForwardedCert, ForwardedCertError } from "../protocol/forwarded-cert";
-import type { ChainVerifier } from "../pki/chain-verify";
+import type { ChainVerifier, VerifyPolicy } from "../pki/chain-verify";
 import { commonName } from "../pki/dn";
 import type { ClientCertForwarding } from "../../core/ums-app-config";
 
@@ -53,11 +53,11 @@ export interface VerifiedDevice {
 }
 
 /**
- * The device checks the UMS and the ICG both make: the chain verifies against `verifier` (chain,
- * validity, revocation) and its leaf names a device (CN). `refusedBy` goes into refusal reasons.
+ * The device checks the UMS and the ICG both make: the chain verifies against `verifier` under the
+ * component's own `policy` and its leaf names a device (CN). `refusedBy` goes into refusal reasons.
  */
-export function verifyDeviceChain(chain: readonly X509Certificate[], source: IdentitySource, what: string, verifier: ChainVerifier, refusedBy?: string): VerifiedDevice | ClientChainRefusal {
-  const verdict = verifier.verify(chain);
+export function verifyDeviceChain(chain: readonly X509Certificate[], source: IdentitySource, what: string, verifier: ChainVerifier, policy: VerifyPolicy, refusedBy?: string): VerifiedDevice | ClientChainRefusal {
+  const verdict = verifier.verify(chain, policy);
   if (!verdict.ok) {
     const refused = refusedBy ? `refused by ${refusedBy}` : "refused";
     return { ok: false, source, status: 401, error: `certificate-${verdict.reason}`, reason: `${what} ${refused} (${verdict.reason}): ${verdict.detail}`, claimedUnitId: chain[0] && commonName(chain[0]) };

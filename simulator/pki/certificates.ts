@@ -35,6 +35,24 @@ export interface CertificateRequest {
   readonly version?: 1 | 3;
   /** Serial number in hex; @default 16 random bytes, positive */
   readonly serialHex?: string;
+  /**
+   * Extensions that differ from the profile's, for certificates that break a rule on purpose
+   * (a CA:FALSE issuer, a serverAuth-only device certificate). @default the profile's
+   */
+  readonly overrides?: ExtensionOverrides;
+  /** Digest of the issuer's signature. @default "sha256" ("sha1": a certificate AWS does not accept) */
+  readonly signatureHash?: SignatureHash;
+}
+
+export type SignatureHash = "sha256" | "sha1";
+
+export interface ExtensionOverrides {
+  /** basicConstraints cA. */
+  readonly ca?: boolean;
+  /** keyUsage bits, replacing the profile's. */
+  readonly keyUsage?: readonly ("digitalSignature" | "keyEncipherment" | "keyCertSign" | "cRLSign")[];
+  /** extendedKeyUsage purposes, replacing the profile's. */
+  readonly extendedKeyUsage?: readonly ("serverAuth" | "clientAuth")[];
 }
 
 export function randomSerialHex(): string {
@@ -60,18 +78,13 @@ function keyIdentifier(publicKey: forge.pki.PublicKey): string {
 
 function extensionsFor(req: CertificateRequest, subjectKey: forge.pki.PublicKey, issuerKey: forge.pki.PublicKey): object[] {
   const ext: object[] = [];
-  if (req.profile === "ca") {
-    ext.push({ name: "basicConstraints", cA: true, critical: true });
-    ext.push({ name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true });
-  } else {
-    ext.push({ name: "basicConstraints", cA: false });
-    ext.push({ name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true });
-    ext.push({
-      name: "extKeyUsage",
-      serverAuth: req.profile === "server" || req.profile === "server-and-client",
-      clientAuth: req.profile === "client" || req.profile === "server-and-client",
-    });
-  }
+  const o = req.overrides ?? {};
+  const isCa = req.profile === "ca";
+  const usage = o.keyUsage ?? (isCa ? ["keyCertSign", "cRLSign", "digitalSignature"] : ["digitalSignature", "keyEncipherment"]);
+  ext.push({ name: "basicConstraints", cA: o.ca ?? isCa, critical: isCa });
+  ext.push({ name: "keyUsage", critical: true, ...Object.fromEntries(usage.map((u) => [u, true])) });
+  const purposes = o.extendedKeyUsage ?? (isCa ? [] : [...(req.profile !== "client" ? ["serverAuth"] : []), ...(req.profile !== "server" ? ["clientAuth"] : [])]);
+  if (purposes.length > 0) ext.push({ name: "extKeyUsage", ...Object.fromEntries(purposes.map((p) => [p, true])) });
   const altNames = [
     ...(req.dnsNames ?? []).map((value) => ({ type: 2, value })),
     ...(req.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
@@ -118,6 +131,6 @@ export function issueCertificate(req: CertificateRequest): string {
   } else {
     cert.setExtensions(extensionsFor(req, subjectKey, issuerKey));
   }
-  signCertificate(cert, req.issuer.privateKeyPem);
+  signCertificate(cert, req.issuer.privateKeyPem, req.signatureHash);
   return forge.pki.certificateToPem(cert);
 }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash, X509Certificate } from "node:crypto";
 import { generateRsaKeyPair, KeyPairPem } from "./keys";
-import { issueCertificate, randomSerialHex, DistinguishedName } from "./certificates";
+import { issueCertificate, randomSerialHex, CertificateRequest, DistinguishedName } from "./certificates";
 import { buildCrl } from "./crl";
 import { writePrivateFile, writePublicFile } from "./files";
 import { certificatesFromPem } from "../../core/pem";
@@ -21,6 +21,9 @@ export const BAD_DEVICE_KINDS = [
   "too-deep",
   "x509-v1",
   "rsa-1024",
+  "wrong-purpose",
+  "non-ca-issuer",
+  "sha1-signed",
 ] as const;
 export type BadDeviceKind = (typeof BAD_DEVICE_KINDS)[number];
 export type LabDeviceKind = "good" | BadDeviceKind;
@@ -73,6 +76,10 @@ const MANIFEST = "pki.json";
 const REUSE_DAYS = 180;
 const DAY = 86_400_000;
 const ORG = "IGEL Lab (ums-edge test PKI)";
+/** Bumped when the PKI gains or changes certificates: an older PKI on disk is regenerated. */
+const FORMAT = 2;
+/** The CRL outlives every reuse of the PKI, so a reused PKI never holds a stale CRL. */
+const CRL_DAYS = 2 * REUSE_DAYS + 30;
 
 /** The shape of a device CA chain: RSA key sizes, root first (its length is the depth: 1 = a root that issues devices itself). */
 export interface DeviceCaShape {
@@ -112,6 +119,7 @@ function resolvePaths(value: unknown, dir: string, key = ""): unknown {
   }
   // Arrays stay arrays (deviceCaShape.rsaBits): reuse compares the manifest with the inputs as JSON.
   if (Array.isArray(value)) return value.map((v) => resolvePaths(v, dir, key));
+  if (typeof value === "number") return value;
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePaths(v, dir, k)]));
   }
@@ -129,8 +137,8 @@ function webSourceOf(web: WebCertificateFiles | undefined): LabPki["webSource"] 
 /** An existing PKI is reused when it is recent, complete and made with the same inputs. */
 function usable(dir: string, fqdn: string, shape: DeviceCaShape, webSource: LabPki["webSource"]): boolean {
   try {
-    const pki = loadLabPki(dir);
-    const fresh = Date.now() - Date.parse(pki.createdAt) < REUSE_DAYS * DAY;
+    const pki = loadLabPki(dir) as LabPki & { format?: number };
+    const fresh = pki.format === FORMAT && Date.now() - Date.parse(pki.createdAt) < REUSE_DAYS * DAY;
     const files = [pki.clientCaChain, pki.crl, pki.web.privateKey, pki.icg.key, pki.gatewayCa, pki.deviceCa.chain, ...Object.values(pki.devices).map((d) => d.key)];
     const same = JSON.stringify([pki.fqdn, pki.deviceCaShape, pki.webSource]) === JSON.stringify([fqdn, shape, webSource]);
     return same && fresh && files.every((f) => fs.existsSync(f));
@@ -155,7 +163,7 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   if (!options.force && usable(dir, fqdn, shape, webSource)) return loadLabPki(dir);
 
   // Keys first, all at once: generation dominates and runs in parallel on the thread pool.
-  const names = ["webRoot", "web", "icg", "umsClient", "rogueRoot", "sub1", "sub2", "sub3", "good", "selfSigned", "bad"] as const;
+  const names = ["webRoot", "web", "icg", "umsClient", "rogueRoot", "sub1", "sub2", "sub3", "sub4", "nonCaIssuer", "good", "selfSigned", "bad"] as const;
   const generated = await Promise.all([...names.map(() => generateRsaKeyPair(2048)), ...shape.rsaBits.map((bits) => generateRsaKeyPair(bits))]);
   const keys = Object.fromEntries(names.map((n, i) => [n, generated[i]])) as Record<(typeof names)[number], KeyPairPem>;
   const caKeys = generated.slice(names.length);
@@ -168,7 +176,7 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
     subjectKeys: KeyPairPem,
     issuer: Issued | undefined,
     profile: "ca" | "client" | "server" | "server-and-client",
-    extra: { notBefore?: Date; notAfter?: Date; validityDays?: number; dnsNames?: string[]; ipAddresses?: string[]; version?: 1 | 3; serialHex?: string } = {},
+    extra: Partial<Pick<CertificateRequest, "notBefore" | "notAfter" | "validityDays" | "dnsNames" | "ipAddresses" | "version" | "serialHex" | "overrides" | "signatureHash">> = {},
   ): Issued => ({
     certPem: issueCertificate({
       subject,
@@ -209,14 +217,25 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
   const sub1 = issue(dn("UMS Lab Sub CA 1", "deep"), keys.sub1, deviceCa, "ca");
   const sub2 = issue(dn("UMS Lab Sub CA 2", "deep"), keys.sub2, sub1, "ca");
   const sub3 = issue(dn("UMS Lab Sub CA 3", "deep"), keys.sub3, sub2, "ca");
-  const tooDeep = issue(device("too-deep"), keys.bad, sub3, "client");
+  const sub4 = issue(dn("UMS Lab Sub CA 4", "deep"), keys.sub4, sub3, "ca");
+  // Four sub CAs under the device CA: too deep whichever certificates count toward AWS's "maximum chain
+  // depth 4" (presented: 6 with the default CA shape; the path to the root: 7; CAs between device and root: 5).
+  const tooDeep = issue(device("too-deep"), keys.bad, sub4, "client");
   const v1 = issue(device("x509-v1"), keys.bad, deviceCa, "client", { version: 1 });
   const rsa1024 = issue(device("rsa-1024"), weakKey, deviceCa, "client");
+  // Issued by the device CA, but for servers only (extendedKeyUsage serverAuth, no clientAuth).
+  const wrongPurpose = issue(device("wrong-purpose"), keys.bad, deviceCa, "server");
+  // An ordinary device certificate (CA:FALSE, no keyCertSign) used to sign another one.
+  const nonCaIssuer = issue(dn("UMS Lab Device Not A CA", "devices"), keys.nonCaIssuer, deviceCa, "client");
+  const underNonCa = issue(device("non-ca-issuer"), keys.bad, nonCaIssuer, "client");
+  const sha1Signed = issue(device("sha1-signed"), keys.bad, deviceCa, "client", { signatureHash: "sha1" });
 
   const crlPem = buildCrl({
     issuerCertificatePem: deviceCa.certPem,
     issuerPrivateKeyPem: deviceCa.keys.privateKeyPem,
     revoked: [{ serialHex: revokedSerial, revokedAt: new Date(now - 3_600_000) }],
+    thisUpdate: new Date(now - 3_600_000),
+    nextUpdate: new Date(now + CRL_DAYS * DAY),
   });
 
   fs.mkdirSync(dir, { recursive: true });
@@ -253,7 +272,8 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
     write("entire_chain.pem", web.certPem + webRoot.certPem);
   }
 
-  const relative: LabPki = {
+  const relative: LabPki & { format: number } = {
+    format: FORMAT,
     dir: ".",
     fqdn,
     createdAt: new Date(now).toISOString(),
@@ -273,9 +293,12 @@ export async function initLabPki(dir: string, options: InitLabPkiOptions = {}): 
       expired: holder("devices/expired", expired, deviceCaPresented),
       "not-yet-valid": holder("devices/not-yet-valid", notYetValid, deviceCaPresented),
       revoked: holder("devices/revoked", revoked, deviceCaPresented),
-      "too-deep": holder("devices/too-deep", tooDeep, [sub3, sub2, sub1, ...deviceCaPresented]),
+      "too-deep": holder("devices/too-deep", tooDeep, [sub4, sub3, sub2, sub1, ...deviceCaPresented]),
       "x509-v1": holder("devices/x509-v1", v1, deviceCaPresented),
       "rsa-1024": holder("devices/rsa-1024", rsa1024, deviceCaPresented),
+      "wrong-purpose": holder("devices/wrong-purpose", wrongPurpose, deviceCaPresented),
+      "non-ca-issuer": holder("devices/non-ca-issuer", underNonCa, [nonCaIssuer, ...deviceCaPresented]),
+      "sha1-signed": holder("devices/sha1-signed", sha1Signed, deviceCaPresented),
     },
     keyPool: "keys",
   };

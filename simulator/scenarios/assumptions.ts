@@ -18,14 +18,80 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "curl --path-as-is the 443 (verify) or 8443 listener with /device-connector/../umsapi/v3/serverstatus and /device-connector/%2e%2e/umsapi/v3/serverstatus: expect 400, and the access log's matched_rule_priority 2 or 3",
   },
   {
-    id: "verify-no-cert-code",
-    text: "Verify mode without a client certificate is logged as Failed:UnmappedConnectionError, and an X.509 v1 certificate as Failed:ClientCertTypeUnsupported (the code list is documented, which code applies to these two is not).",
-    checkOnRealSystem: "read the connection log after such a connection",
+    id: "alb-verify-codes",
+    text:
+      "AWS lists 13 tls_verify_status codes without mapping every cause to one. The emulated ALB uses: no client certificate → UnmappedConnectionError; X.509 v1 or a key outside RSA 2048-8192 / ECDSA P-256/384/521 → ClientCertTypeUnsupported; a signature algorithm AWS does not list (SHA-1, MD5, RSASSA-PSS with SHA-1) → ClientCertIncompatible; an issuer that is not a CA (basicConstraints, keyUsage keyCertSign) → ClientCertUntrusted; a certificate that does not parse → ClientCertInvalid; a stale CRL → ClientCertCrlProcessingError; a handshake without a common version or cipher → UnmappedConnectionError with '-' in the TLS fields. ClientCertRejected ('custom server validation') is never produced: an ALB listener offers no custom validation.",
+    checkOnRealSystem: "present the lab's wrong-purpose, non-ca-issuer, sha1-signed and x509-v1 devices to the verify listener and read tls_verify_status in the connection log",
+  },
+  {
+    id: "alb-chain-depth",
+    text:
+      "AWS's 'maximum certificate chain depth 4' is applied twice, before trust is judged: to the certificates the client presents, and to the path from the device certificate up to and including the trust-store certificate it reaches. The lab's too-deep chain (5 CAs between device and root: 6 presented, 7 on the path) is too deep whichever certificates count.",
+    checkOnRealSystem: "present a chain of 4 certificates (device + 3 CAs, root in the trust store) and one of 5 presented certificates; see which the ALB accepts",
+  },
+  {
+    id: "alb-partial-chain",
+    text:
+      "A trust-store certificate need not be a root: the path ends at the first one it reaches (a trust store holding only the device CA accepts its devices), and the trust store completes a chain the client sends without its intermediates. AWS's TLS library s2n sets OpenSSL's PARTIAL_CHAIN flag for the same reason.",
+    checkOnRealSystem: "upload a trust store holding only the UMS device CA (not its root) and connect a device",
+  },
+  {
+    id: "presented-chain",
+    text:
+      "The chain judged (and, in passthrough, forwarded) is the client's Certificate message as sent over TLS 1.2, read on the wire; over TLS 1.3, where that message is encrypted, it is the chain OpenSSL received as Node rebuilds it: the device certificate and the presented certificates on its issuer path, so a presented certificate off that path (or an issuer without keyCertSign) is neither counted toward the depth nor forwarded. Reading the TLS 1.3 message too would put the emulator in the path of every byte and cost about a third more CPU per request.",
+    checkOnRealSystem: "over TLS 1.3, present a device certificate followed by unrelated CA certificates (5 in all) to the verify listener, and to the passthrough listener read X-Amzn-Mtls-Clientcert at the UMS",
+  },
+  {
+    id: "alb-purpose",
+    text:
+      "ClientCertPurposeInvalid: a device certificate with an extendedKeyUsage that holds neither clientAuth nor anyExtendedKeyUsage, or a keyUsage without digitalSignature (or keyAgreement), is refused — what OpenSSL's TLS client purpose checks. A certificate without those extensions passes.",
+    checkOnRealSystem: "present the lab's wrong-purpose device (serverAuth only) to the verify listener",
+  },
+  {
+    id: "alb-cert-size",
+    text: "ClientCertMaxSizeExceeded: a presented certificate over 16 KiB ('CA certificate size 16 KB') or a presented chain over 64 KiB ('TLS message size 64K') is refused.",
+    checkOnRealSystem: "present a certificate with a very long subjectAltName list (over 16 KiB)",
+  },
+  {
+    id: "alb-expiry",
+    text: "ignore_client_certificate_expiry ignores the expiry of every certificate of the path (the device certificate and its CAs); a certificate not yet valid is still refused.",
+    checkOnRealSystem: "with the option on, present a device whose issuing CA has expired, and one whose certificate is not yet valid",
+  },
+  {
+    id: "alb-refusal-alerts",
+    text:
+      "A refused client gets the alert OpenSSL sends for the matching verification error: unknown_ca (untrusted), certificate_expired, certificate_revoked, bad_certificate (not yet valid, too deep, too large, unlisted signature algorithm), unsupported_certificate (key type, X.509 v1, purpose), decode_error (does not parse), certificate_unknown (CRL processing); no certificate: certificate_required in TLS 1.3, handshake_failure in TLS 1.2. In TLS 1.3 the alert follows the client's Finished (the client reads it on its first read), as with any TLS 1.3 server.",
+    checkOnRealSystem: "openssl s_client -cert <bad device> to the verify listener shows the alert the ALB sends",
   },
   {
     id: "verify-check-order",
-    text: "When several checks fail (e.g. an expired certificate from another CA), the emulated ALB reports the first of: key type, X.509 version, trust, chain depth, validity, revocation.",
-    checkOnRealSystem: "compare the connection-log code of a certificate that fails two checks",
+    text:
+      "When several checks fail, the emulated ALB reports the first of: size, parsing, presented count (depth), then for each presented certificate signature algorithm, key type, X.509 version; path depth; trust (incl. CA flags of issuers); purpose; validity; CRL processing; revocation.",
+    checkOnRealSystem: "compare the connection-log code of a certificate that fails two checks (e.g. an expired certificate from another CA)",
+  },
+  {
+    id: "tls-policies",
+    text:
+      "Each security policy offers the protocols and ciphers of AWS's tables, in the tables' order, server preference first. Not emulated: FIPS policies (refused by name); DES-CBC3-SHA of ELBSecurityPolicy-TLS-1-0-2015-04 (absent from Node's OpenSSL); the 2025-09 post-quantum (PQ) policies are offered with the ciphers of their 2021-06 namesake and without ML-KEM key exchange (Node's OpenSSL 3.0 has none).",
+    checkOnRealSystem: "aws elbv2 describe-ssl-policies --names <your policy> and compare with simulator/alb/tls-policy.ts",
+  },
+  {
+    id: "tls-groups",
+    text:
+      "Key exchange groups offered: X25519, P-256, P-384, server preference (AWS lists groups only for its PQ policies). tls_keyexchange holds the group's IANA name (x25519, secp256r1, ...), '-' for RSA key transport: read from the server's key exchange for TLS 1.2 handshakes on mTLS listeners, otherwise derived from the ClientHello as OpenSSL chooses (Node does not tell a server the group it used).",
+    checkOnRealSystem: "read tls_keyexchange in a real connection log after connecting with openssl s_client -groups P-384",
+  },
+  {
+    id: "tls-handshake-failures",
+    text:
+      "A handshake that fails (no common version or cipher, or either side sends an alert) gets a connection-log line Failed:UnmappedConnectionError; a client that opens a connection and goes away without a word gets none. Client-initiated renegotiation is answered with OpenSSL's no_renegotiation alert.",
+    checkOnRealSystem: "connect with openssl s_client -tls1_2 -cipher AES128-SHA to a TLS13-1-2 listener and read the connection log",
+  },
+  {
+    id: "log-delivery",
+    text:
+      "Log objects (.log.gz, per node and 5-minute interval, named as in AWS's examples: conn_log_<account>_... for connection logs) are delivered at the end of their interval or when the emulator stops, into the folder of that day; until then the interval's lines are in a plain-text tail of the same name without .gz. Answers the load balancer gives itself (fixed responses, 5xx) carry a new trace ID in the access log, as a forwarded request would.",
+    checkOnRealSystem: "list the log bucket after a few minutes of traffic and compare object names and folders",
   },
   {
     id: "ums-protocol",
@@ -34,8 +100,9 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   },
   {
     id: "ums-forwarded-checks",
-    text: "The UMS checks a forwarded certificate's chain to its device CA, validity and revocation, but not AWS's limits (chain depth 4, RSA 2048+ or ECDSA, X.509 v3): behind a passthrough listener those certificates reach the UMS and are accepted.",
-    checkOnRealSystem: "present a certificate chain deeper than 4 (or an RSA-1024 certificate) issued by the UMS CA through the passthrough listener",
+    text:
+      "The UMS (and, configured separately, the ICG) checks a device certificate as a Java PKIX validation does: the chain to its device CA with every issuer a CA, validity and revocation — not AWS's limits (chain depth 4, RSA 2048+ or ECDSA, X.509 v3, SHA-256+ signatures, clientAuth purpose, size). Behind a passthrough listener or without a front, such certificates reach the UMS and are accepted.",
+    checkOnRealSystem: "present a serverAuth-only, a SHA-1-signed and a 6-deep device certificate issued by the UMS CA through the passthrough listener and see which the UMS accepts",
   },
   {
     id: "ums-url-aws-missing",
@@ -134,7 +201,8 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   },
   {
     id: "trust-store-stale-crl",
-    text: "A trust store CRL past its nextUpdate: AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate); the emulated ALB keeps refusing the serials it lists, and 'ums-edge synth' warns about it in the plan view.",
+    text:
+      "A trust store CRL past its nextUpdate (or before its thisUpdate): AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate). The emulated ALB fails the certificates that CA issued with ClientCertCrlProcessingError (the code AWS lists for 'CRL processing error'; the safe side: the bench never says a device gets in on a CRL AWS might refuse), and 'ums-edge synth' warns about the CRL in the plan view.",
     checkOnRealSystem: "add a CRL whose nextUpdate has passed to a test trust store (aws elbv2 add-trust-store-revocations) and connect with a certificate it lists and one it does not",
   },
 ];

@@ -1,17 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { splitLogLine } from "../alb/log-lines";
+import { logLines } from "../alb/log-reader";
 import type { StartedTopology } from "../runtime/topologies/topology";
 
 /** Reading the components' logs for evidence: the ALB's connection log, the UMS's and ICG's JSON lines. */
-
-function filesUnder(dir: string, match: RegExp): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && match.test(e.name))
-    .map((e) => path.join(e.parentPath, e.name));
-}
 
 export interface ConnectionLogRecord {
   readonly line: string;
@@ -19,11 +12,9 @@ export interface ConnectionLogRecord {
   readonly verifyStatus: string;
 }
 
-/** Every connection-log record the emulated ALB wrote, oldest first. */
+/** Every connection-log record the emulated ALB wrote (delivered .log.gz objects and live tails), oldest first. */
 export function connectionLog(topology: StartedTopology): ConnectionLogRecord[] {
-  if (!topology.albLogsDir) return [];
-  return filesUnder(topology.albLogsDir, /conn_log/)
-    .flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean))
+  return logLines(topology.albLogsDir, "connection")
     .map((line) => {
       const fields = splitLogLine(line);
       return { line, serial: fields[9] ?? "-", verifyStatus: fields[10] ?? "-" };

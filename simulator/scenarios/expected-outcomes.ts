@@ -25,6 +25,10 @@ export type ScenarioId =
   | "cert-too-deep"
   | "cert-x509-v1"
   | "cert-rsa-1024"
+  | "cert-wrong-purpose"
+  | "cert-non-ca-issuer"
+  | "cert-sha1"
+  | "tls-cipher-outside-policy"
   | "no-cert-management"
   | "spoofed-header"
   | "path-outside-allow-list"
@@ -84,6 +88,9 @@ function badCert(id: ScenarioId, title: string, albCode: string, nginx: Outcome,
   return row(id, title, { direct: ums, "reverse-proxy": nginx, icg, "alb-verify": verify(ums), "alb-passthrough": ums, "icg-alb-verify": verify(icg), "icg-alb-passthrough": icg });
 }
 
+/** The ALB refuses a client whose ciphers its listener's security policy does not offer (ELB user guide, "Security policies"). */
+const LEGACY_CIPHERS = depends("legacyCiphers", { on: ok, off: tls("alb", "Failed:UnmappedConnectionError") });
+
 /** Refused in the handshake by a verify listener: the ALB topologies in verify mode. */
 const VERIFY_REFUSES = { "alb-verify": tls("alb"), "icg-alb-verify": tls("alb") } as const;
 
@@ -107,6 +114,21 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   // OpenSSL (nginx) accepts a v1 leaf; at Debian's security level 2 it refuses RSA keys under 2048 bits.
   badCert("cert-x509-v1", "X.509 v1 device certificate", "Failed:ClientCertTypeUnsupported", ok, true),
   badCert("cert-rsa-1024", "device certificate with an RSA-1024 key", "Failed:ClientCertTypeUnsupported", http("nginx", 400), true),
+  // OpenSSL (nginx) checks the TLS client purpose, CA flags and (at Debian's security level 2) SHA-1
+  // signatures; the UMS and the ICG (UMS_CHAIN_POLICY, ICG_CHAIN_POLICY) check CA flags only.
+  badCert("cert-wrong-purpose", "device certificate with the wrong purpose (extendedKeyUsage serverAuth only)", "Failed:ClientCertPurposeInvalid", http("nginx", 400), true),
+  badCert("cert-non-ca-issuer", "device certificate issued by a certificate that is not a CA", "Failed:ClientCertUntrusted", http("nginx", 400)),
+  badCert("cert-sha1", "device certificate signed with SHA-1", "Failed:ClientCertIncompatible", http("nginx", 400), true),
+  // A client offering only TLS 1.2 CBC-SHA ciphers (flows/tls-policy.ts): the ALB's default TLS 1.3 policies have
+  // none of them (a stack on ELBSecurityPolicy-2016-08 or the like lets it in); nginx speaks TLS 1.3 only; the UMS and
+  // the ICG take OpenSSL's defaults.
+  row("tls-cipher-outside-policy", "client offering only ciphers outside the listener's TLS policy", {
+    "reverse-proxy": tls("nginx"),
+    "alb-verify": LEGACY_CIPHERS,
+    "alb-passthrough": LEGACY_CIPHERS,
+    "icg-alb-verify": LEGACY_CIPHERS,
+    "icg-alb-passthrough": LEGACY_CIPHERS,
+  }),
   row("no-cert-management", "no client certificate on the management path", { direct: http("ums", 401), "reverse-proxy": http("nginx", 401), icg: http("icg", 401), ...VERIFY_REFUSES, "alb-passthrough": http("ums", 401), "icg-alb-passthrough": http("icg", 401) }),
   // Verify stacks refuse the forwarded-certificate header on 443 with a rule (stacks/alb-front.ts): the ALB answers 400 itself.
   row("spoofed-header", "client sends its own X-Amzn-Mtls-* header with a device's certificate", { direct: na, "reverse-proxy": http("nginx", 401), icg: na, "alb-verify": http("alb", 400), "alb-passthrough": http("ums", 401), "icg-alb-verify": http("alb", 400), "icg-alb-passthrough": http("icg", 401) }),

@@ -20,6 +20,8 @@ export interface ProbeTarget {
   readonly trustedCaFile: string;
   readonly identity?: ProbeIdentity;
   readonly headers?: Readonly<Record<string, string>>;
+  /** What the client offers in TLS. @default Node's defaults */
+  readonly tls?: { readonly maxVersion?: "TLSv1.2" | "TLSv1.3"; readonly ciphers?: string };
 }
 
 export interface ProbeAnswer {
@@ -43,6 +45,8 @@ function tlsOptions(t: ProbeTarget) {
     allowPartialTrustChain: true,
     cert: t.identity?.cert,
     key: t.identity?.key,
+    maxVersion: t.tls?.maxVersion,
+    ciphers: t.tls?.ciphers,
   };
 }
 

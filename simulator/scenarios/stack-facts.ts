@@ -1,6 +1,8 @@
 import { readStack } from "../terraform/read-stack";
 import type { Lab } from "../runtime/lab";
 import type { TopologyDefinition } from "../runtime/topologies/definitions";
+import { securityPolicy } from "../alb/tls-policy";
+import { CIPHERS_OUTSIDE_POLICY } from "./flows/tls-policy";
 
 /**
  * The settings of a topology's stack that change what a scenario should observe (an allow-list that
@@ -14,6 +16,8 @@ export interface StackFacts {
   readonly ignoreClientCertificateExpiry: "on" | "off";
   /** The trust store has a revocation list. */
   readonly trustStoreCrl: "on" | "off";
+  /** The mTLS listener's security policy offers TLS 1.2 with a CBC-SHA cipher the cipher scenario's client offers (ELBSecurityPolicy-2016-08 and the like). */
+  readonly legacyCiphers: "on" | "off";
 }
 
 export type StackFact = keyof StackFacts;
@@ -29,5 +33,11 @@ export function stackFactsOf(lab: Lab, definition: TopologyDefinition): StackFac
     pathAllowList: onOff(mtls.defaultActions.some((a) => a.type === "fixed-response")),
     ignoreClientCertificateExpiry: onOff(mtls.mutualAuthentication.ignoreClientCertificateExpiry),
     trustStoreCrl: onOff((mtls.mutualAuthentication.trustStore?.revocationFiles.length ?? 0) > 0),
+    legacyCiphers: onOff(offersAny(mtls.sslPolicy, CIPHERS_OUTSIDE_POLICY.split(":"))),
   };
+}
+
+function offersAny(policyName: string | undefined, ciphers: readonly string[]): boolean {
+  const policy = securityPolicy(policyName ?? "");
+  return policy !== undefined && policy.protocols.includes("TLSv1.2") && ciphers.some((c) => policy.ciphers.includes(c));
 }

@@ -4,14 +4,15 @@ import type { ChainVerifier } from "../pki";
 import { readClientChain, verifyDeviceChain, IdentitySource, ClientChainRefusal } from "../common/client-cert-source";
 import type { ClientCertForwarding } from "../../core/ums-app-config";
 import type { RevokedCertificates } from "./revoked-certificates";
+import { UMS_CHAIN_POLICY } from "./chain-policy";
 
 /**
  * Who is this request from? Exactly one source, chosen by application.yml: the configured forwarded
  * header when client-cert forwarding is enabled, the TLS peer certificate when it is not — never
- * both (reading is shared with the ICG: simulator/protocol/client-cert-source.ts). The chain is
- * verified the way a UMS does it (chain to the device CA, validity, revocation), without the ALB's
- * extra limits (depth 4, key types, X.509 v3): a device refused by an ALB in verify mode may well
- * be accepted here, which is a finding the report shows.
+ * both (reading is shared with the ICG: simulator/common/client-cert-source.ts). The chain is
+ * verified the way a UMS does it (UMS_CHAIN_POLICY), without the ALB's extra rules (depth 4, key
+ * types, X.509 v3, digests, purpose): a device refused by an ALB in verify mode may well be
+ * accepted here, which is a finding the report shows.
  */
 
 export { peerChain } from "../common/client-cert-source";
@@ -48,7 +49,7 @@ export class IdentityResolver {
 
   /** Verifies a chain read elsewhere (a device relayed by an ICG, which passes the chain it verified). */
   verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): IdentityResult {
-    const v = verifyDeviceChain(chain, source, what, this.verifier);
+    const v = verifyDeviceChain(chain, source, what, this.verifier, UMS_CHAIN_POLICY);
     if (!v.ok) return v;
     const revoked = this.revoked?.reason(v.chain[0].serialNumber);
     if (revoked !== undefined) {

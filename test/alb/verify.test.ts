@@ -7,21 +7,26 @@ import { AlbEmulator, EXPLAIN_HEADER } from "../../simulator/alb";
 import type { AlbEvent, StartedAlbEmulator } from "../../simulator/alb";
 import { BAD_DEVICE_KINDS, BadDeviceKind, LabPki } from "../../simulator/pki/lab-pki";
 import { decodeForwardedCert } from "../../simulator/protocol/forwarded-cert";
+import { issueCertificate } from "../../simulator/pki/certificates";
+import { publicKeyPemOf } from "../../simulator/pki/keys";
 import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
 import { synthesizeTestStacks, SynthesizedStacks } from "./helpers/stacks";
 import { logLines, request } from "./helpers/client";
 
-/** The connection-log code AWS documents for each lab bad certificate. */
-const EXPECTED_CODE: Record<BadDeviceKind, string> = {
-  "self-signed": "ClientCertUntrusted",
-  "other-ca": "ClientCertUntrusted",
-  expired: "ClientCertExpired",
-  "not-yet-valid": "ClientCertNotYetValid",
-  revoked: "ClientCertCrlHit",
-  "too-deep": "ClientCertMaxChainDepthExceeded",
-  "x509-v1": "ClientCertTypeUnsupported",
-  "rsa-1024": "ClientCertTypeUnsupported",
+/** The connection-log code for each lab bad certificate (client-cert.ts REFUSAL_CODES) and the TLS alert the client sees. */
+const EXPECTED: Record<BadDeviceKind, readonly [code: string, alert: RegExp]> = {
+  "self-signed": ["ClientCertUntrusted", /alert unknown ca/],
+  "other-ca": ["ClientCertUntrusted", /alert unknown ca/],
+  expired: ["ClientCertExpired", /alert certificate expired/],
+  "not-yet-valid": ["ClientCertNotYetValid", /alert bad certificate/],
+  revoked: ["ClientCertCrlHit", /alert certificate revoked/],
+  "too-deep": ["ClientCertMaxChainDepthExceeded", /alert bad certificate/],
+  "x509-v1": ["ClientCertTypeUnsupported", /alert unsupported certificate/],
+  "rsa-1024": ["ClientCertTypeUnsupported", /alert unsupported certificate/],
+  "wrong-purpose": ["ClientCertPurposeInvalid", /alert unsupported certificate/],
+  "non-ca-issuer": ["ClientCertUntrusted", /alert unknown ca/],
+  "sha1-signed": ["ClientCertIncompatible", /alert bad certificate/],
 };
 
 let pki: LabPki;
@@ -76,20 +81,57 @@ describe("verify mode (ums-alb-verify, listener 8443)", () => {
     expect(h["x-amzn-mtls-clientcert"]).toBeUndefined(); // the passthrough header is not sent in verify mode
   });
 
-  test.each(BAD_DEVICE_KINDS.map((k) => [k, EXPECTED_CODE[k]] as const))("%s certificate: refused in the TLS handshake (Failed:%s), no HTTP answer", async (kind, code) => {
-    const before = target.hits.get("/device-connector/v1/onboard") ?? 0;
-    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { cert: pki.devices[kind] })).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
-    expect(target.hits.get("/device-connector/v1/onboard") ?? 0).toBe(before);
-    await alb.flushLogs();
-    const subject = new X509Certificate(fs.readFileSync(pki.devices[kind].cert)).subject.split("\n").reverse().join(",");
-    const line = logLines(alb.connectionLogDir, "connection").find((f) => f[7] === subject && f[10].startsWith("Failed"));
-    expect(line?.[10]).toBe(`Failed:${code}`);
-    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", listenerPort: 8443, verifyStatus: `Failed:${code}`, reason: expect.stringContaining("lab-device-") }));
+  test.each(BAD_DEVICE_KINDS.flatMap((k) => (["TLSv1.3", "TLSv1.2"] as const).map((v) => [k, v, ...EXPECTED[k]] as const)))(
+    "%s certificate over %s: a TLS alert in the handshake, Failed:%s in the connection log, no HTTP answer",
+    async (kind, version, code, alert) => {
+      const before = target.hits.get("/device-connector/v1/onboard") ?? 0;
+      await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { cert: pki.devices[kind], maxVersion: version })).rejects.toThrow(alert);
+      expect(target.hits.get("/device-connector/v1/onboard") ?? 0).toBe(before);
+      await alb.flushLogs();
+      const subject = new X509Certificate(fs.readFileSync(pki.devices[kind].cert)).subject.split("\n").reverse().join(",");
+      const line = logLines(alb.connectionLogDir, "connection").filter((f) => f[7] === subject && f[4] === version).pop();
+      expect(line?.[10]).toBe(`Failed:${code}`);
+      expect(line?.[6]).toBe("-"); // tls_handshake_latency: only for successful handshakes
+      expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", listenerPort: 8443, verifyStatus: `Failed:${code}`, reason: expect.stringContaining("lab-device-") }));
+    },
+  );
+
+  test.each([
+    ["TLSv1.3", /alert certificate required/],
+    ["TLSv1.2", /alert handshake failure/],
+  ] as const)("no client certificate over %s: the alert OpenSSL sends for a missing one, Failed:UnmappedConnectionError", async (version, alert) => {
+    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`, { maxVersion: version })).rejects.toThrow(alert);
+    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", verifyStatus: "Failed:UnmappedConnectionError", reason: "no client certificate was presented" }));
   });
 
-  test("no client certificate: the handshake completes but the connection is closed before any HTTP byte", async () => {
-    await expect(request(`${alb.listenerUrl(8443)}/device-connector/v1/onboard`)).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
-    expect(events).toContainEqual(expect.objectContaining({ kind: "connection-refused", verifyStatus: "Failed:UnmappedConnectionError", reason: "no client certificate was presented" }));
+  test("TLS 1.2: the chain judged is the one the client sent (extra certificates count); TLS 1.3: the chain OpenSSL rebuilt", async () => {
+    // The good leaf followed by the too-deep chain's 5 CAs: 6 presented, more than 4, though the good path is 3.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alb-chain-"));
+    const chain = path.join(dir, "chain.pem");
+    fs.writeFileSync(chain, fs.readFileSync(pki.devices.good.cert, "utf8") + fs.readFileSync(pki.devices["too-deep"].chain, "utf8").split(/(?=-----BEGIN)/).slice(1).join(""));
+    const cert = { ...pki.devices.good, chain };
+    await expect(request(`${alb.listenerUrl(8443)}/wums-app/`, { cert, maxVersion: "TLSv1.2" })).rejects.toThrow(/alert bad certificate/);
+    expect(events).toContainEqual(expect.objectContaining({ verifyStatus: "Failed:ClientCertMaxChainDepthExceeded", reason: expect.stringContaining("presented 6 certificates") }));
+    // Over TLS 1.3 Node keeps the leaf and the presented certificates on its issuer path, of the 5 CAs only the device CA (scenarios/assumptions.ts "presented-chain").
+    expect((await request(`${alb.listenerUrl(8443)}/wums-app/`, { cert, maxVersion: "TLSv1.3" })).status).toBe(200);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each(["TLSv1.2", "TLSv1.3"] as const)("a device certificate over 16 KiB over %s: Failed:ClientCertMaxSizeExceeded, alert bad certificate", async (version) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alb-big-"));
+    const keys = { privateKeyPem: fs.readFileSync(pki.devices.good.key, "utf8"), publicKeyPem: publicKeyPemOf(fs.readFileSync(pki.devices.good.key, "utf8")) };
+    const big = issueCertificate({
+      subject: { commonName: "lab-device-big" },
+      publicKeyPem: keys.publicKeyPem,
+      issuer: { certificatePem: fs.readFileSync(pki.deviceCa.cert, "utf8"), privateKeyPem: fs.readFileSync(pki.deviceCa.key, "utf8") },
+      profile: "client",
+      dnsNames: Array.from({ length: 700 }, (_, i) => `device-${i}.a-rather-long-name.example.test`),
+    });
+    const chain = path.join(dir, "chain.pem");
+    fs.writeFileSync(chain, big + fs.readFileSync(pki.deviceCa.cert, "utf8"));
+    await expect(request(`${alb.listenerUrl(8443)}/wums-app/`, { cert: { ...pki.devices.good, chain }, maxVersion: version })).rejects.toThrow(/alert bad certificate/);
+    expect(events).toContainEqual(expect.objectContaining({ verifyStatus: "Failed:ClientCertMaxSizeExceeded", reason: expect.stringMatching(/presented certificate 1 is \d+ bytes; at most 16384 are accepted/) }));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test("client-supplied X-Amzn-Mtls-* headers (and the renamed one) are removed", async () => {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { logLines as readLogLines } from "../../simulator/alb/log-reader";
 import type { LabPki } from "../../simulator/pki";
 import { ImiClient } from "../../simulator/ums/imi-client";
 import { ContainerTopology, StartedContainerTopology, StartedAlbEmulatorContainer, StartedDeviceFleetContainer } from "../../simulator/runtime/containers";
@@ -112,14 +113,14 @@ describeWithEngine("ALB topologies in containers", () => {
           expect(settled.states).toEqual({ failed: 1 });
           expect(Object.keys(settled.lastRefusals).join()).toMatch(/connect: TLS/);
         });
-        // Connection logs are written every 200 ms, as S3 objects under AWSLogs/<account>/elasticloadbalancing/...
+        // Connection logs are written every 200 ms (a live tail beside the .log.gz objects) under AWSLogs/<account>/elasticloadbalancing/...
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-alb-logs-"));
         try {
           let lines = "";
           for (let i = 0; i < 25 && !/Failed:ClientCertUntrusted/.test(lines); i++) {
             await new Promise((r) => setTimeout(r, 200));
             const root = await alb.copyLogsTo(dir);
-            lines = findFiles(root, /^conn_log_/).map((f) => fs.readFileSync(f, "utf8")).join("");
+            lines = `${readLogLines(root, "connection").join("\n")}\n`;
           }
           expect(lines).toMatch(/ Failed:ClientCertUntrusted /);
           expect(findFiles(dir, /^conn_log_/)[0]).toMatch(/AWSLogs\/123456789012\/elasticloadbalancing\/eu-central-1\/\d{4}\/\d{2}\/\d{2}\//);

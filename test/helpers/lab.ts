@@ -1,8 +1,7 @@
-import * as os from "node:os";
-import * as path from "node:path";
 import { prepareLab, Lab } from "../../simulator/runtime/lab";
+import { testDir } from "./lab-pki";
 
-/** A simulation lab (PKI, synthesized stacks, application.yml files) per Jest worker, generated at test time. */
+/** A simulation lab (PKI, synthesized stacks, application.yml files) per checkout and Jest worker, generated at test time. */
 export function testLab(name = "lab"): Promise<Lab> {
-  return prepareLab(path.join(os.tmpdir(), "ums-edge-test", `${name}-w${process.env.JEST_WORKER_ID ?? "0"}`));
+  return prepareLab(testDir(name));
 }

@@ -5,6 +5,9 @@ import forge from "node-forge";
 import { initLabPki, loadLabPki, LabPki, BAD_DEVICE_KINDS, readChain } from "../../simulator/pki/lab-pki";
 import { ChainVerifier, ChainRefusal } from "../../simulator/pki/chain-verify";
 import { x509Version } from "../../core/x509";
+import { certificateFields, EKU } from "../../core/x509-fields";
+import { AWS_VERIFY_POLICY } from "../../simulator/alb/client-cert";
+import { UMS_CHAIN_POLICY } from "../../simulator/ums/chain-policy";
 import { parseCrls } from "../../core/crl-reader";
 import { tempDir } from "../helpers/config";
 
@@ -59,7 +62,7 @@ test("signatures made natively over forge's to-be-signed bytes verify in forge t
   expect(ca.verify(device)).toBe(true);
 });
 
-const AWS = { maxDepth: 4, keyPolicy: "aws", requireV3: true } as const;
+const AWS = AWS_VERIFY_POLICY;
 const EXPECTED: Record<string, { aws: ChainRefusal | "ok"; ums: ChainRefusal | "ok" }> = {
   good: { aws: "ok", ums: "ok" },
   "self-signed": { aws: "untrusted", ums: "untrusted" },
@@ -70,6 +73,9 @@ const EXPECTED: Record<string, { aws: ChainRefusal | "ok"; ums: ChainRefusal | "
   "too-deep": { aws: "too-deep", ums: "ok" },
   "x509-v1": { aws: "not-v3", ums: "ok" },
   "rsa-1024": { aws: "unsupported-key", ums: "ok" },
+  "wrong-purpose": { aws: "purpose", ums: "ok" },
+  "non-ca-issuer": { aws: "untrusted", ums: "untrusted" },
+  "sha1-signed": { aws: "signature-algorithm", ums: "ok" },
 };
 
 test.each(["good", ...BAD_DEVICE_KINDS])("device certificate '%s': AWS policy and UMS policy verdicts", (kind) => {
@@ -79,7 +85,26 @@ test.each(["good", ...BAD_DEVICE_KINDS])("device certificate '%s': AWS policy an
     const v = verifier.verify(chain, policy);
     return v.ok ? "ok" : v.reason;
   };
-  expect({ aws: verdict(AWS), ums: verdict({}) }).toEqual(EXPECTED[kind]);
+  expect({ aws: verdict(AWS), ums: verdict(UMS_CHAIN_POLICY) }).toEqual(EXPECTED[kind]);
+});
+
+test("the bad certificates are bad in exactly their one way", () => {
+  const fields = (kind: keyof LabPki["devices"]) => certificateFields(cert(pki.devices[kind].cert));
+  expect(fields("wrong-purpose").extendedKeyUsage).toEqual([EKU.serverAuth]);
+  expect(fields("good").extendedKeyUsage).toEqual([EKU.clientAuth]);
+  expect(fields("sha1-signed").signature).toMatchObject({ kind: "rsa-pkcs1", hash: "sha1", name: "sha1WithRSAEncryption" });
+  expect(fields("good").signature).toMatchObject({ kind: "rsa-pkcs1", hash: "sha256" });
+  const [, issuer] = readChain(pki.devices["non-ca-issuer"].chain);
+  expect(certificateFields(issuer).basicConstraints).toEqual({ ca: false, pathLength: undefined });
+  expect([...(certificateFields(issuer).keyUsage ?? [])]).toEqual(["digitalSignature", "keyEncipherment"]);
+  expect(cert(pki.devices["non-ca-issuer"].cert).verify(issuer.publicKey)).toBe(true);
+  // Too deep under every reading of AWS's "maximum chain depth 4": 6 presented, 5 CAs between the device and the root.
+  expect(readChain(pki.devices["too-deep"].chain)).toHaveLength(6);
+});
+
+test("the CRL outlives every reuse of the lab PKI", () => {
+  const [crl] = parseCrls(fs.readFileSync(pki.crl, "utf8"));
+  expect(crl.nextUpdate!.getTime() - Date.now()).toBeGreaterThan(360 * 86_400_000);
 });
 
 test("a self-signed device certificate is named as such", () => {
@@ -89,7 +114,7 @@ test("a self-signed device certificate is named as such", () => {
 
 test("ignoreExpiry accepts the expired certificate but still refuses the revoked one", () => {
   const verifier = new ChainVerifier(fs.readFileSync(pki.clientCaChain, "utf8"), fs.readFileSync(pki.crl, "utf8"));
-  expect(verifier.verify(readChain(pki.devices.expired.chain), { ...AWS, ignoreExpiry: true }).ok).toBe(true);
+  expect(verifier.verify(readChain(pki.devices.expired.chain), { ...AWS, ignoreExpiry: true })).toMatchObject({ ok: true });
   expect(verifier.verify(readChain(pki.devices.revoked.chain), { ...AWS, ignoreExpiry: true })).toMatchObject({ ok: false, reason: "revoked" });
 });
 

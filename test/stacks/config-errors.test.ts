@@ -37,7 +37,7 @@ beforeAll(async () => {
   copy(pki.icg.key, "other-key.pem");
   fs.writeFileSync(path.join(dir, "many.crl.pem"), fs.readFileSync(pki.crl, "utf8").repeat(31));
   fs.writeFileSync(path.join(dir, "not-pem.pem"), fs.readFileSync(pki.clientCaChain, "utf8").replace(/-----(BEGIN|END) CERTIFICATE-----/g, ""));
-  // Five CA levels: the too-deep device's sub-CAs, the device CA and the root.
+  // Six CA levels: the too-deep device's four sub-CAs, the device CA and the root.
   const deepChain = fs.readFileSync(pki.devices["too-deep"].chain, "utf8").split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join("");
   fs.writeFileSync(path.join(dir, "deep-ca.pem"), deepChain + fs.readFileSync(pki.deviceCa.rootCert, "utf8"));
 });
@@ -91,7 +91,7 @@ test.each<[string, () => Record<string, unknown> | string, string]>([
   [
     "CA chain with more than 4 levels",
     () => baseConfig(files({}, "deep-ca.pem")),
-    HEAD + "ums-edge.yaml: certificates.clientCaChain: 'deep-ca.pem': has a CA chain 5 levels deep; AWS trust stores accept at most 4\n  fix: shorten the chain to 4 levels or fewer",
+    HEAD + "ums-edge.yaml: certificates.clientCaChain: 'deep-ca.pem': has a CA chain 6 levels deep; AWS trust stores accept at most 4\n  fix: shorten the chain to 4 levels or fewer",
   ],
   [
     "unknown variant",

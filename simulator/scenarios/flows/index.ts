@@ -8,6 +8,7 @@ import { bypassFrontFlow } from "./isolation";
 import { traversalFlow } from "./traversal";
 import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
+import { ciphersOutsidePolicyFlow } from "./tls-policy";
 
 export interface FlowEntry {
   readonly run: Flow;
@@ -33,6 +34,10 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "cert-too-deep": { run: certificateFlow("too-deep") },
   "cert-x509-v1": { run: certificateFlow("x509-v1") },
   "cert-rsa-1024": { run: certificateFlow("rsa-1024") },
+  "cert-wrong-purpose": { run: certificateFlow("wrong-purpose") },
+  "cert-non-ca-issuer": { run: certificateFlow("non-ca-issuer") },
+  "cert-sha1": { run: certificateFlow("sha1-signed") },
+  "tls-cipher-outside-policy": { run: ciphersOutsidePolicyFlow },
   "no-cert-management": { run: noCertificateFlow },
   "spoofed-header": { run: spoofedHeaderFlow },
   "path-outside-allow-list": { run: outsideAllowListFlow },

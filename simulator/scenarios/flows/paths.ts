@@ -13,7 +13,7 @@ import type { Observation, ScenarioContext } from "../context";
 
 /** Requests from the device side that must be refused: no certificate, a spoofed header, paths outside the allow-list. */
 
-function target(ctx: ScenarioContext, url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget {
+export function target(ctx: ScenarioContext, url: string, extra: Partial<ProbeTarget> = {}): ProbeTarget {
   return { url, serverName: ctx.topology.devices.serverName, trustedCaFile: ctx.topology.devices.trustedCaFile, ...extra };
 }
 
@@ -21,7 +21,8 @@ function asComponent(by: string | undefined, fallback: Component): Component {
   return by === "ums" || by === "nginx" || by === "alb" || by === "icg" ? by : fallback;
 }
 
-async function observe(ctx: ScenarioContext, a: ProbeAnswer, what: string, logMark: number): Promise<Observation> {
+/** A probe's answer as an outcome: upgraded, refused in TLS (with the ALB's connection-log record after `logMark`), or an HTTP status. */
+export async function observe(ctx: ScenarioContext, a: ProbeAnswer, what: string, logMark: number): Promise<Observation> {
   const terminator = tlsTerminator(ctx.topology);
   if (a.upgraded) return { outcome: { kind: "ok" }, evidence: { status: 101, detail: `${what}: upgraded (101)` } };
   if (a.status === undefined) {

@@ -1,8 +1,6 @@
 import * as fs from "node:fs";
 import * as https from "node:https";
-import * as path from "node:path";
 import type { CertificateFiles } from "../../../simulator/pki/lab-pki";
-import { splitLogLine } from "../../../simulator/alb/log-lines";
 
 /** One request on a new connection, optionally presenting a client certificate chain. */
 export interface Reply {
@@ -11,7 +9,7 @@ export interface Reply {
   readonly body: string;
 }
 
-export function request(url: string, options: { cert?: CertificateFiles; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<Reply> {
+export function request(url: string, options: { cert?: CertificateFiles; headers?: Record<string, string>; method?: string; body?: string; maxVersion?: "TLSv1.2" | "TLSv1.3" } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
@@ -20,7 +18,9 @@ export function request(url: string, options: { cert?: CertificateFiles; headers
         rejectUnauthorized: false,
         agent: false,
         headers: options.headers,
-        ...(options.cert ? { key: fs.readFileSync(options.cert.key), cert: fs.readFileSync(options.cert.chain) } : {}),
+        maxVersion: options.maxVersion,
+        // Security level 0: the client must be able to present the lab's weak certificates (SHA-1, RSA-1024).
+        ...(options.cert ? { key: fs.readFileSync(options.cert.key), cert: fs.readFileSync(options.cert.chain), ciphers: "DEFAULT:@SECLEVEL=0" } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -34,12 +34,5 @@ export function request(url: string, options: { cert?: CertificateFiles; headers
   });
 }
 
-/** Lines of every log file under `dir` whose name starts with `prefix` (or not, for access logs). */
-export function logLines(dir: string | undefined, kind: "access" | "connection"): string[][] {
-  if (!dir || !fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => (kind === "connection" ? f.startsWith("conn_log_") : !f.startsWith("conn_log_")))
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n").filter(Boolean))
-    .map(splitLogLine);
-}
+/** Lines (as fields) of every log file of a kind under `dir`: delivered .log.gz objects and live tails. */
+export { logFields as logLines } from "../../../simulator/alb/log-reader";
