@@ -77,6 +77,7 @@ interface Front {
   readonly devices: Omit<DeviceEndpoints, "serverName" | "trustedCaFile">;
   readonly albLogsDir?: string;
   readonly nginxLogs?: StartedTopology["nginxLogs"];
+  readonly nginxPid?: number;
 }
 
 /** In namespaces every side has its own address: use the real ports. On loopback, any free port. */
@@ -135,7 +136,7 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
       commandPrefix: ctx.runtime.commandPrefix(side),
     }).start();
     ctx.onStop(() => proxy.stop());
-    return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs };
+    return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs, nginxPid: proxy.pid };
   },
 
   alb: async (ctx, backend) => {
@@ -206,6 +207,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       ums: { host: backend.ums.host, port: backend.ums.port },
       albLogsDir: front.albLogsDir,
       nginxLogs: front.nginxLogs,
+      nginxPid: front.nginxPid,
       components,
       startMs: Math.round(performance.now() - t0),
       stop: async () => {
