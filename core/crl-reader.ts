@@ -11,6 +11,8 @@ const { asn1 } = forge;
 export interface ParsedCrl {
   /** The issuer name as DER, compared byte-for-byte with certificates' issuer names. */
   readonly issuerDer: Buffer;
+  /** The issuer name as an RFC 2253 string (`CN=Device CA,OU=device-ca,O=IGEL Lab`), for people. */
+  readonly issuerName: string;
   readonly thisUpdate: Date;
   readonly nextUpdate?: Date;
   readonly revokedSerials: ReadonlySet<string>;
@@ -28,6 +30,37 @@ export function normaliseSerial(hex: string): string {
 function asn1Time(node: forge.asn1.Asn1): Date {
   const value = node.value as string;
   return node.type === asn1.Type.UTCTIME ? asn1.utcTimeToDate(value) : asn1.generalizedTimeToDate(value);
+}
+
+/** Short names of the attribute types CA names use (RFC 4514 section 3, plus emailAddress). */
+const SHORT_NAMES: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.9": "STREET",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+  "0.9.2342.19200300.100.1.1": "UID",
+  "0.9.2342.19200300.100.1.25": "DC",
+  "1.2.840.113549.1.9.1": "emailAddress",
+};
+
+/** A DER Name as RFC 2253 text: most specific RDN first, special characters escaped. */
+function nameToString(name: forge.asn1.Asn1): string {
+  const rdns = (name.value as forge.asn1.Asn1[]).map((set) =>
+    (set.value as forge.asn1.Asn1[])
+      .map((atv) => {
+        const [type, value] = atv.value as forge.asn1.Asn1[];
+        const oid = asn1.derToOid(type.value as string);
+        const raw = typeof value.value === "string" ? value.value : "";
+        // UTF8String holds UTF-8 bytes; the printable and IA5 types are ASCII.
+        const text = value.type === asn1.Type.UTF8 ? forge.util.decodeUtf8(raw) : raw;
+        return `${SHORT_NAMES[oid] ?? oid}=${text.replace(/([,+"\\<>;])/g, "\\$1")}`;
+      })
+      .join("+"),
+  );
+  return rdns.reverse().join(",");
 }
 
 /** Parses every CRL in a PEM text. Throws CrlError naming what is wrong. */
@@ -64,7 +97,9 @@ function parseCrlDer(der: Buffer): ParsedCrl {
   let i = 0;
   if (parts[i].type === asn1.Type.INTEGER) i++; // version
   i++; // signature algorithm
-  const issuerDer = Buffer.from(asn1.toDer(parts[i++]).getBytes(), "binary");
+  const issuerNode = parts[i++];
+  const issuerDer = Buffer.from(asn1.toDer(issuerNode).getBytes(), "binary");
+  const issuerName = nameToString(issuerNode);
   const thisUpdate = asn1Time(parts[i++]);
   let nextUpdate: Date | undefined;
   if (parts[i] && (parts[i].type === asn1.Type.UTCTIME || parts[i].type === asn1.Type.GENERALIZEDTIME)) nextUpdate = asn1Time(parts[i++]);
@@ -79,6 +114,7 @@ function parseCrlDer(der: Buffer): ParsedCrl {
   const signature = Buffer.from((sigBits.value as string).slice(1), "binary");
   return {
     issuerDer,
+    issuerName,
     thisUpdate,
     nextUpdate,
     revokedSerials,

@@ -5,6 +5,7 @@ import type { StackSpec } from "./config/load-config";
 import { ALLOWED_PATH_PATTERNS, HEALTH_CHECK_PATH } from "../core/igel";
 import { MTLS_PORT, TLS_PORT } from "../core/stack-variants";
 import { BACKEND_PORT } from "./backend-instance";
+import { forwardedHeaderOf } from "./forwarding-settings";
 
 
 export interface AlbFrontProps {
@@ -113,8 +114,27 @@ export class AlbFront extends Construct {
       }),
     };
     // Verify mode refuses devices without a certificate on 8443, so onboarding and the web app use 443.
-    if (spec.mtlsMode === "verify") listeners.tls = this.listener("tls", TLS_PORT, props, {});
+    if (spec.mtlsMode === "verify") {
+      listeners.tls = this.listener("tls", TLS_PORT, props, {});
+      this.refuseForwardedCertificateHeader(listeners.tls, forwardedHeaderOf(spec)!);
+    }
     this.listeners = listeners;
+  }
+
+  /**
+   * 443 has no mTLS, so the ALB adds no certificate header there and would forward a client's own
+   * (AWS documents removing only the headers it adds itself). The backend reads that header from
+   * every request of its target group, so a client sending it on 443 would be taken for any device,
+   * above all when the header is renamed away from X-Amzn-Mtls-*. A rule ahead of the others refuses
+   * such a request outright.
+   */
+  private refuseForwardedCertificateHeader(listener: LbListener, header: string): void {
+    new LbListenerRule(this, "deny-cert-header-tls", {
+      listenerArn: listener.arn,
+      priority: 1,
+      condition: [{ httpHeader: { httpHeaderName: header, values: ["*"] } }],
+      action: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "400", messageBody: `${header} is not accepted on this listener` } }],
+    });
   }
 
   /** Registers the backend instance and opens the ALB's way out to it. */

@@ -3,10 +3,12 @@ import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { untilSignal } from "../signals";
 import { prepareLab } from "../../simulator/runtime/lab";
-import { chooseRuntime, RuntimeChoice } from "../../simulator/runtime/runtime";
+import { prepareLabFromConfig } from "../../simulator/runtime/user-lab";
+import { chooseRuntime } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
-import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
+import { TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
 import { UserError } from "../../core/errors";
+import { runtimeChoice, topologiesFor, RUNTIME_CHOICES } from "../topology-choice";
 
 export function registerLab(program: Command): void {
   const lab = program.command("lab").description("a topology left running for real clients (curl, openssl, a browser, a real device)");
@@ -14,19 +16,20 @@ export function registerLab(program: Command): void {
     .command("up")
     .description("start one topology; print its device-facing endpoints, admin API and PKI directory as one JSON line; stop on SIGINT/SIGTERM")
     .requiredOption("--topology <name>", TOPOLOGIES.join(", "))
+    .option("--config <file>", "your ums-edge config: the topology runs through the stack synthesized from it (substituted inputs are listed on stderr)")
     .option("--dir <dir>", "lab directory (PKI, synthesized stacks, component logs)", ".lab/lab")
-    .option("--runtime <name>", "loopback, netns or auto", "loopback")
+    .option("--runtime <name>", RUNTIME_CHOICES.join(", "), "loopback")
     .action(
-      runAction(async (opts: { topology: string; dir: string; runtime: string }) => {
-        if (!(TOPOLOGIES as readonly string[]).includes(opts.topology)) {
-          throw new UserError(`--topology: unknown topology '${opts.topology}'\n  fix: use one of ${TOPOLOGIES.join(", ")}`);
-        }
-        if (!["auto", "loopback", "netns"].includes(opts.runtime)) throw new UserError(`--runtime: unknown runtime '${opts.runtime}'\n  fix: use loopback, netns or auto`);
+      runAction(async (opts: { topology: string; config?: string; dir: string; runtime: string }) => {
+        if (opts.topology === "all" || opts.topology.includes(",")) throw new UserError(`--topology: '${opts.topology}': lab up starts one topology\n  fix: name one of ${TOPOLOGIES.join(", ")}`);
+        const [name] = await topologiesFor(opts.topology, opts.config);
+        const choice = runtimeChoice(opts.runtime);
         const stopping = untilSignal();
-        const l = await prepareLab(path.resolve(opts.dir));
-        const runtime = await chooseRuntime(opts.runtime as RuntimeChoice, (m) => process.stderr.write(`${m}\n`));
+        const l = opts.config ? await prepareLabFromConfig(path.resolve(opts.dir), opts.config) : await prepareLab(path.resolve(opts.dir));
+        for (const i of l.user?.inputs ?? []) process.stderr.write(`input (${i.origin}) ${i.input}: ${i.note}\n`);
+        const runtime = await chooseRuntime(choice, (m) => process.stderr.write(`${m}\n`));
         try {
-          const topology = await startTopology(opts.topology as TopologyName, runtime, l);
+          const topology = await startTopology(name, runtime, l);
           try {
             process.stdout.write(
               `${JSON.stringify({
@@ -37,6 +40,7 @@ export function registerLab(program: Command): void {
                 pkiDir: l.pki.dir,
                 goodDevice: l.pki.devices.good,
                 stacks: l.synthDir,
+                config: l.user?.configFile,
                 albLogs: topology.albLogsDir,
                 nginxLogs: topology.nginxLogs,
               })}\n`,

@@ -50,12 +50,22 @@ export class HttpsRequestError extends Error {
  */
 const contexts = new WeakMap<TlsTrust, { anonymous?: SecureContext; byIdentity: WeakMap<ClientIdentityPem, SecureContext> }>();
 
+/**
+ * A device trusts the CA it was given as an anchor, root or not (`allowPartialTrustChain`, OpenSSL's
+ * X509_V_FLAG_PARTIAL_CHAIN): an administrator's web chain often ends at an intermediate whose root
+ * is in the device's store, and a served chain missing a certificate still fails, as it should.
+ */
+function contextOf(trust: TlsTrust, identity?: ClientIdentityPem): SecureContext {
+  const options = { ca: trust.caPem, allowPartialTrustChain: true, ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}) };
+  return createSecureContext(options as Parameters<typeof createSecureContext>[0]);
+}
+
 export function secureContextOf(trust: TlsTrust, identity?: ClientIdentityPem): SecureContext {
   let entry = contexts.get(trust);
   if (!entry) contexts.set(trust, (entry = { byIdentity: new WeakMap() }));
-  if (!identity) return (entry.anonymous ??= createSecureContext({ ca: trust.caPem }));
+  if (!identity) return (entry.anonymous ??= contextOf(trust));
   let context = entry.byIdentity.get(identity);
-  if (!context) entry.byIdentity.set(identity, (context = createSecureContext({ ca: trust.caPem, cert: identity.certChainPem, key: identity.keyPem })));
+  if (!context) entry.byIdentity.set(identity, (context = contextOf(trust, identity)));
   return context;
 }
 

@@ -50,7 +50,9 @@ export function httpGet(target: HttpTarget, path: string): Promise<HttpAnswer> {
 
 export interface UpgradeAnswer {
   readonly upgraded: boolean;
+  /** The HTTP status when the server answered without upgrading (or 101). */
   readonly status?: number;
+  readonly contentType?: string;
   readonly error?: string;
 }
 
@@ -73,7 +75,7 @@ export function tryWebSocket(target: HttpTarget, path: string): Promise<UpgradeA
       resolve({ upgraded: true, status: 101 });
     });
     ws.on("unexpected-response", (_req, res) => {
-      resolve({ upgraded: false, status: res.statusCode });
+      resolve({ upgraded: false, status: res.statusCode, contentType: res.headers["content-type"] });
       ws.terminate();
     });
     ws.on("error", (e: NodeJS.ErrnoException) => resolve({ upgraded: false, error: e.code ?? e.message }));

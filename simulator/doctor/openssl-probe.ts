@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { isIP } from "node:net";
 
 export interface CertificateRequestInfo {
@@ -13,11 +13,29 @@ export interface CertificateRequestInfo {
  * not expose the CertificateRequest message; `openssl s_client` prints it. Undefined when the openssl
  * command is not installed.
  */
-export function probeCertificateRequest(host: string, port: number, servername: string): CertificateRequestInfo | undefined {
+export function probeCertificateRequest(host: string, port: number, servername: string): Promise<CertificateRequestInfo | undefined> {
   const sni = isIP(servername) ? ["-noservername"] : ["-servername", servername];
-  const r = spawnSync("openssl", ["s_client", "-connect", `${host.includes(":") ? `[${host}]` : host}:${port}`, ...sni], { input: "", encoding: "utf8", timeout: 10_000 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-  const text = `${r.stdout}\n${r.stderr}`;
+  // Asynchronous: the server probed may run in this very process (a test, an embedding tool).
+  return new Promise((resolve) => {
+    const child = spawn("openssl", ["s_client", "-connect", `${host.includes(":") ? `[${host}]` : host}:${port}`, ...sni], { stdio: ["pipe", "pipe", "pipe"] });
+    let text = "";
+    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.stdout.on("data", (c: Buffer) => (text += c));
+    child.stderr.on("data", (c: Buffer) => (text += c));
+    child.stdin.end();
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(kill);
+      resolve(e.code === "ENOENT" ? undefined : { requested: false, caNames: [] });
+    });
+    child.on("close", () => {
+      clearTimeout(kill);
+      resolve(parseCertificateRequest(text));
+    });
+  });
+}
+
+/** What `openssl s_client` printed about the server's CertificateRequest. */
+function parseCertificateRequest(text: string): CertificateRequestInfo {
   const requested = /Requested Signature Algorithms|Client Certificate Types/.test(text);
   const caNames: string[] = [];
   const start = text.indexOf("Acceptable client certificate CA names");

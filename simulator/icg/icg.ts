@@ -35,7 +35,7 @@ export interface IcgOptions {
   readonly port?: number;
   /** The certificate the ICG presents (PEM chain, leaf first, and its key). @default the lab's ICG certificate (`pki.icg`) */
   readonly certificate?: { readonly chainFile: string; readonly keyFile: string };
-  /** PEM file of the CA(s) a UMS's client certificate must chain to. @default the lab UMS web root CA */
+  /** PEM file of the CA(s) a UMS's client certificate must chain to. @default the lab gateway CA (`pki.gatewayCa`) */
   readonly umsTrustedCaFile?: string;
   /** An application.yml whose `igel.client-cert-forwarding` block says where device certificates come from (behind an ALB). @default none: forwarding off */
   readonly appConfigFile?: string;
@@ -123,7 +123,7 @@ export class Icg {
     }
     const appConfig = o.appConfigFile ? loadAppConfig(o.appConfigFile, ICG_READER) : (o.appConfig ?? DEFAULT_APP_CONFIG);
     const cert = loadCertificate(o.certificate?.chainFile ?? pki.icg.chain, o.certificate?.keyFile ?? pki.icg.key);
-    const umsCaFile = o.umsTrustedCaFile ?? pki.web.rootCert;
+    const umsCaFile = o.umsTrustedCaFile ?? pki.gatewayCa;
     const umsCaPem = readFile(umsCaFile, "the CA file for the UMS's certificate");
     let umsTrust: ChainVerifier;
     try {

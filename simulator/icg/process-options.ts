@@ -9,7 +9,7 @@ export const ICG_FLAGS = {
   port: { flag: "--port", kind: "integer", value: "<n>", min: 0, max: 65535, description: "port to listen on (0: any free port)", defaultText: "8443" },
   certChain: { flag: "--cert-chain", kind: "string", value: "<file>", description: "certificate chain the ICG presents, leaf first (default: the lab's ICG certificate)" },
   certKey: { flag: "--cert-key", kind: "string", value: "<file>", description: "its private key" },
-  umsCaFile: { flag: "--ums-ca-file", kind: "string", value: "<file>", description: "CA a UMS's client certificate must chain to (default: the lab UMS web root CA)" },
+  umsCaFile: { flag: "--ums-ca-file", kind: "string", value: "<file>", description: "CA a UMS's client certificate must chain to (default: the lab gateway CA)" },
   relayTimeoutMs: { flag: "--relay-timeout-ms", kind: "integer", value: "<n>", min: 10, max: 3_600_000, description: "how long a relayed request, session open or UMS registration may take", defaultText: "15000" },
   tunnelPingMs: { flag: "--tunnel-ping-ms", kind: "integer", value: "<n>", min: 10, max: 3_600_000, description: "ping interval on the UMS tunnel", defaultText: "10000" },
   quiet: { flag: "--quiet", kind: "boolean", description: "no log lines on stderr" },

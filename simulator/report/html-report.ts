@@ -25,6 +25,7 @@ svg.chart{background:#fff;border:1px solid #d5dade;border-radius:4px}
 svg .grid{stroke:#e3e7ea}svg .tick{font-size:11px;fill:#5b6670}svg .chart-title{font-size:13px;font-weight:600;fill:#1d232a}
 table.latency{border-collapse:collapse}table.latency td,table.latency th{border:1px solid #d5dade;padding:4px 8px;text-align:right}
 ul.assumptions li{margin-bottom:6px}
+table.inputs{border-collapse:collapse}table.inputs td,table.inputs th{border:1px solid #d5dade;padding:4px 8px;text-align:left;vertical-align:top}tr.substituted td:nth-child(2){color:#7a5a00;font-weight:600}tr.yours td:nth-child(2){color:#1e6b2f;font-weight:600}.outcomes th .source{font-weight:400;font-size:12px;color:#1e6b2f}
 .not-proved{background:#fff4d6;border:1px solid #e8d595;border-radius:4px;padding:8px 12px;margin:12px 0}.not-proved ul{margin:4px 0 0}
 `;
 
@@ -40,7 +41,8 @@ function evidenceList(cell: CellResult): string {
 function outcomeTable(report: SimulationReport): string {
   const topologies = report.topologies.map((t) => t.name);
   const byKey = new Map(report.cells.map((c) => [`${c.scenario}\u0000${c.topology}`, c]));
-  const head = `<tr><th>scenario</th>${topologies.map((t) => `<th>${escapeXml(t)}</th>`).join("")}</tr>`;
+  const source = new Map(report.topologies.map((t) => [t.name, t.source]));
+  const head = `<tr><th>scenario</th>${topologies.map((t) => `<th>${escapeXml(t)}${source.get(t) === "your stack" ? `<div class="source">from your stack</div>` : ""}</th>`).join("")}</tr>`;
   const rows = report.scenarios.map((s) => {
     const cells = topologies.map((t) => {
       const cell = byKey.get(`${s.id}\u0000${t}`);
@@ -71,6 +73,15 @@ function latencySection(topologies: readonly TopologyResult[]): string {
   );
 }
 
+/** With --config: which inputs were the administrator's and which were substituted, and why. */
+function inputsSection(report: SimulationReport): string {
+  if (!report.inputs) return "";
+  const rows = report.inputs.inputs
+    .map((i) => `<tr class="${i.origin}"><td>${escapeXml(i.input)}</td><td>${escapeXml(i.origin)}</td><td>${escapeXml(i.note)}</td><td><code>${escapeXml(i.file)}</code></td></tr>`)
+    .join("");
+  return `<h2>Inputs: yours / substituted</h2><p>The stacks were synthesized from <code>${escapeXml(report.inputs.configFile)}</code>.</p><table class="inputs"><thead><tr><th>input</th><th>used</th><th>why / what</th><th>file</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 export function renderHtmlReport(report: SimulationReport): string {
   const s = report.summary;
   const assumptions = report.assumptions
@@ -84,6 +95,7 @@ export function renderHtmlReport(report: SimulationReport): string {
 <div class="meta">generated ${escapeXml(report.generatedAt)} by ums-edge ${escapeXml(report.version)} &middot; runtime: ${escapeXml(report.runtime)} &middot; ${report.devicesPerTopology} devices per topology</div>
 <div class="summary"><span class="pass">${s.pass} as expected</span><span class="fail">${s.fail} mismatches</span><span class="skipped">${s.skipped} skipped</span><span class="na">${s.notApplicable} not applicable</span></div>
 ${report.notProved.length ? `<div class="not-proved"><strong>Not proved on this runtime:</strong><ul>${report.notProved.map((n) => `<li>${escapeXml(n)}</li>`).join("")}</ul></div>` : ""}
+${inputsSection(report)}
 <h2>Outcomes: expected behaviour per topology</h2>
 ${outcomeTable(report)}
 <h2>Latency per topology</h2>

@@ -45,6 +45,8 @@ export type LatencySummary = Percentiles;
 
 export interface TopologyResult {
   readonly name: string;
+  /** Where its stack came from: the administrator's config (`--config`), or the lab's own. */
+  readonly source: "your stack" | "lab";
   /** Milliseconds to start the topology's components. */
   readonly startMs: number;
   readonly devices: number;
@@ -75,6 +77,8 @@ export interface SimulationReport {
   readonly runtime: string;
   /** What the runtime that ran could not prove (empty: everything in the table was proved). */
   readonly notProved: readonly string[];
+  /** With --config: the administrator's config and each input, used as given or substituted. */
+  readonly inputs?: { readonly configFile: string; readonly inputs: readonly { readonly input: string; readonly file: string; readonly origin: "yours" | "substituted"; readonly note: string }[] };
   readonly devicesPerTopology: number;
   readonly topologies: readonly TopologyResult[];
   readonly scenarios: readonly ScenarioInfo[];

@@ -15,7 +15,8 @@ export function renderOutcomeTable(report: SimulationReport): string {
       return c.verdict === "n/a" ? "n/a" : c.verdict === "pass" ? c.actual : `${MARK[c.verdict]}: ${c.actual}`;
     }),
   ]);
-  let text = textTable(["scenario", ...topologies], rows);
+  const source = new Map(report.topologies.map((t) => [t.name, t.source]));
+  let text = textTable(["scenario", ...topologies.map((t) => (source.get(t) === "your stack" ? `${t} (your stack)` : t))], rows);
   const failed = report.cells.filter((c) => c.verdict === "fail");
   for (const c of failed) {
     text += `\nMISMATCH ${c.topology} / ${c.scenario}\n  expected: ${c.expected}\n  actual:   ${c.actual}\n`;
@@ -26,5 +27,9 @@ export function renderOutcomeTable(report: SimulationReport): string {
   for (const c of report.cells.filter((c) => c.verdict === "skipped")) text += `\nSKIPPED ${c.topology} / ${c.scenario}: ${c.note ?? ""}\n`;
   text += `\n${s.pass} as expected, ${s.fail} mismatches, ${s.skipped} skipped, ${s.notApplicable} not applicable (runtime: ${report.runtime})\n`;
   for (const n of report.notProved) text += `not proved on this runtime: ${n}\n`;
+  if (report.inputs) {
+    text += `\ninputs from ${report.inputs.configFile}:\n`;
+    text += textTable(["input", "used", "why / what"], report.inputs.inputs.map((i) => [i.input, i.origin, i.note]));
+  }
   return text;
 }

@@ -33,7 +33,25 @@ export interface Lab {
   hasStack(variant: StackVariant): boolean;
   /** The application.yml a topology names: a lab file, or (`stack`) the stack's own `ums_application_yml` output. */
   appConfigFile(source: AppConfigSource, stack?: StackVariant): string;
+  /** Set when the stacks come from an administrator's config (`--config`): that file, and each input as given or substituted. */
+  readonly user?: UserInputs;
 }
+
+/** One input of a lab made from an administrator's config: used as given, or substituted (and why). */
+export interface LabInput {
+  readonly input: string;
+  readonly file: string;
+  readonly origin: "yours" | "substituted";
+  readonly note: string;
+}
+
+export interface UserInputs {
+  readonly configFile: string;
+  readonly inputs: readonly LabInput[];
+}
+
+/** The device networks simulated devices connect from: the namespace runtime's internet side and this process's own link. */
+export const LAB_DEVICE_CIDRS: readonly string[] = [DEFAULT_SUBNETS.internet, HOST_LINK_SUBNET];
 
 /** The header nginx forwards the device certificate in (our choice; the UMS application.yml names it). */
 export const REVERSE_PROXY_HEADER = "X-Ssl-Client-Cert";
@@ -67,7 +85,7 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
           albSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
           // The namespace runtime's device networks (its internet side, and the simulation's own link):
           // the ALB security group admits devices from them.
-          deviceCidrs: [DEFAULT_SUBNETS.internet, HOST_LINK_SUBNET],
+          deviceCidrs: [...LAB_DEVICE_CIDRS],
         },
         cluster: { fqdn },
         certificates: { labPki: "./pki" },
@@ -81,7 +99,7 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
 }
 
 /** The Lab over a synthesized config: application.yml files written now, stacks looked up by variant. */
-function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>): Lab {
+export function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>, user?: UserInputs): Lab {
   const appDir = path.join(root, "app-config");
   const files = new Map<string, string>();
   for (const [name, text] of Object.entries(LAB_APP_CONFIGS)) {
@@ -101,6 +119,7 @@ function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, 
     synthDir,
     stackDir,
     hasStack: (variant) => variant in stacks,
+    user,
     appConfigFile(source, stack) {
       if (source !== "stack") return files.get(source)!;
       if (!stack) throw new Error("an application.yml from the stack needs the topology's stack");

@@ -52,4 +52,9 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     text: "Health checks run with the stack's thresholds but 50 times faster (interval 0.6 s instead of 30 s), so the simulation does not wait minutes for a target to turn healthy.",
     checkOnRealSystem: "a new target needs about one interval (30 s) before the ALB routes to it",
   },
+  {
+    id: "trust-store-stale-crl",
+    text: "A trust store CRL past its nextUpdate: AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate); the emulated ALB keeps refusing the serials it lists, and 'ums-edge synth' warns about it in the plan view.",
+    checkOnRealSystem: "add a CRL whose nextUpdate has passed to a test trust store (aws elbv2 add-trust-store-revocations) and connect with a certificate it lists and one it does not",
+  },
 ];

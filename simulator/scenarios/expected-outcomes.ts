@@ -1,4 +1,5 @@
 import { TopologyName, topologyDefinition } from "../runtime/topologies/definitions";
+import type { StackFact, StackFacts } from "./stack-facts";
 import { Outcome, ok, na, blocked, http, tls, unsupported } from "./outcome";
 
 /**
@@ -31,29 +32,54 @@ export type ScenarioId =
   | "ums-wrong-header"
   | "ums-without-url-aws";
 
+/** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
+export interface Depends {
+  readonly kind: "depends";
+  readonly on: StackFact;
+  readonly when: Readonly<Record<"on" | "off", Outcome>>;
+}
+export type Expectation = Outcome | Depends;
+
 export interface ScenarioSpec {
   readonly id: ScenarioId;
   readonly title: string;
   /** The expected outcome per topology, by name; a topology not named gets `otherwise`. */
-  readonly expected: Readonly<Partial<Record<TopologyName, Outcome>>>;
-  readonly otherwise: Outcome;
+  readonly expected: Readonly<Partial<Record<TopologyName, Expectation>>>;
+  readonly otherwise: Expectation;
 }
 
-/** The expected outcome of a scenario in a topology (one that declares `expectLike` inherits that topology's). */
-export function expectedOutcome(spec: ScenarioSpec, topology: TopologyName): Outcome {
+/**
+ * The expected outcome of a scenario in a topology (one that declares `expectLike` inherits that
+ * topology's), with the stack's settings deciding where the table says it depends on them.
+ */
+export function expectedOutcome(spec: ScenarioSpec, topology: TopologyName, facts?: StackFacts): Outcome {
   const like = topologyDefinition(topology).expectLike;
-  return spec.expected[topology] ?? (like ? spec.expected[like] : undefined) ?? spec.otherwise;
+  const e = spec.expected[topology] ?? (like ? spec.expected[like] : undefined) ?? spec.otherwise;
+  if (e.kind !== "depends") return e;
+  if (!facts) throw new Error(`scenario '${spec.id}' depends on the stack's '${e.on}', but topology '${topology}' has no ALB stack`);
+  return e.when[facts[e.on]];
 }
 
-function row(id: ScenarioId, title: string, expected: ScenarioSpec["expected"], otherwise: Outcome = ok): ScenarioSpec {
+/** `on`/`off`: what the stack's setting makes of the scenario. */
+const depends = (on: StackFact, when: Depends["when"]): Depends => ({ kind: "depends", on, when });
+
+function row(id: ScenarioId, title: string, expected: ScenarioSpec["expected"], otherwise: Expectation = ok): ScenarioSpec {
   return { id, title, expected, otherwise };
 }
 
-/** A bad device certificate: where each topology refuses it (design section 2 and AWS's connection-log codes). */
-function badCert(id: ScenarioId, title: string, albCode: string, nginx: Outcome, umsAccepts = false): ScenarioSpec {
+/**
+ * A bad device certificate: where each topology refuses it (design section 2 and AWS's connection-log
+ * codes). `albUnless`: a stack setting under which the verify listener lets it through to the backend.
+ */
+function badCert(id: ScenarioId, title: string, albCode: string, nginx: Outcome, umsAccepts = false, albUnless?: { readonly fact: StackFact; readonly value: "on" | "off" }): ScenarioSpec {
   const ums = umsAccepts ? ok : http("ums", 401);
   const icg = umsAccepts ? ok : http("icg", 401);
-  return row(id, title, { direct: ums, "reverse-proxy": nginx, icg, "alb-verify": tls("alb", albCode), "alb-passthrough": ums, "icg-alb-verify": tls("alb", albCode), "icg-alb-passthrough": icg });
+  const verify = (backend: Outcome): Expectation => {
+    if (!albUnless) return tls("alb", albCode);
+    const other = albUnless.value === "on" ? "off" : "on";
+    return depends(albUnless.fact, { [albUnless.value]: backend, [other]: tls("alb", albCode) } as Depends["when"]);
+  };
+  return row(id, title, { direct: ums, "reverse-proxy": nginx, icg, "alb-verify": verify(ums), "alb-passthrough": ums, "icg-alb-verify": verify(icg), "icg-alb-passthrough": icg });
 }
 
 /** Refused in the handshake by a verify listener: the ALB topologies in verify mode. */
@@ -70,16 +96,27 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("web-app", "web app /wums-app/ and /webapp/ from a browser without a client certificate", { icg: na, "icg-alb-verify": na, "icg-alb-passthrough": na }),
   badCert("cert-other-ca", "device certificate from another CA (untrusted)", "Failed:ClientCertUntrusted", http("nginx", 400)),
   badCert("cert-self-signed", "self-signed device certificate", "Failed:ClientCertUntrusted", http("nginx", 400)),
-  badCert("cert-expired", "expired device certificate", "Failed:ClientCertExpired", http("nginx", 400)),
+  // ignore_client_certificate_expiry: the ALB lets an expired certificate through; the backend still checks validity.
+  badCert("cert-expired", "expired device certificate", "Failed:ClientCertExpired", http("nginx", 400), false, { fact: "ignoreClientCertificateExpiry", value: "on" }),
   badCert("cert-not-yet-valid", "device certificate not yet valid", "Failed:ClientCertNotYetValid", http("nginx", 400)),
-  badCert("cert-revoked", "revoked device certificate (CRL)", "Failed:ClientCertCrlHit", http("nginx", 400)),
+  // A trust store without a CRL cannot refuse a revoked certificate; the backend knows the UMS's CRL.
+  badCert("cert-revoked", "revoked device certificate (CRL)", "Failed:ClientCertCrlHit", http("nginx", 400), false, { fact: "trustStoreCrl", value: "off" }),
   badCert("cert-too-deep", "device certificate chain deeper than 4", "Failed:ClientCertMaxChainDepthExceeded", http("nginx", 400), true),
   // OpenSSL (nginx) accepts a v1 leaf; at Debian's security level 2 it refuses RSA keys under 2048 bits.
   badCert("cert-x509-v1", "X.509 v1 device certificate", "Failed:ClientCertTypeUnsupported", ok, true),
   badCert("cert-rsa-1024", "device certificate with an RSA-1024 key", "Failed:ClientCertTypeUnsupported", http("nginx", 400), true),
   row("no-cert-management", "no client certificate on the management path", { direct: http("ums", 401), "reverse-proxy": http("nginx", 401), icg: http("icg", 401), ...VERIFY_REFUSES, "alb-passthrough": http("ums", 401), "icg-alb-passthrough": http("icg", 401) }),
-  row("spoofed-header", "client sends its own X-Amzn-Mtls-* header with a device's certificate", { direct: na, "reverse-proxy": http("nginx", 401), icg: na, "alb-verify": http("ums", 401), "alb-passthrough": http("ums", 401), "icg-alb-verify": http("icg", 401), "icg-alb-passthrough": http("icg", 401) }),
-  row("path-outside-allow-list", "path outside the allow-list (/umsapi/) from the device side", { "reverse-proxy": http("nginx", 404), icg: http("icg", 404), "alb-verify": http("alb", 404), "alb-passthrough": http("alb", 404), "icg-alb-verify": http("icg", 404), "icg-alb-passthrough": http("icg", 404) }),
+  // Verify stacks refuse the forwarded-certificate header on 443 with a rule (stacks/alb-front.ts): the ALB answers 400 itself.
+  row("spoofed-header", "client sends its own X-Amzn-Mtls-* header with a device's certificate", { direct: na, "reverse-proxy": http("nginx", 401), icg: na, "alb-verify": http("alb", 400), "alb-passthrough": http("ums", 401), "icg-alb-verify": http("alb", 400), "icg-alb-passthrough": http("icg", 401) }),
+  row("path-outside-allow-list", "path outside the allow-list (/umsapi/) from the device side", {
+    "reverse-proxy": http("nginx", 404),
+    icg: http("icg", 404),
+    "alb-verify": depends("pathAllowList", { on: http("alb", 404), off: ok }),
+    "alb-passthrough": depends("pathAllowList", { on: http("alb", 404), off: ok }),
+    // The ICG answers 404 outside its own paths whatever the load balancer forwards.
+    "icg-alb-verify": http("icg", 404),
+    "icg-alb-passthrough": http("icg", 404),
+  }),
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),

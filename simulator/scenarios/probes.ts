@@ -39,6 +39,8 @@ function tlsOptions(t: ProbeTarget) {
     port: Number(u.port || 443),
     servername: isIP(t.serverName) ? undefined : t.serverName,
     ca: fs.readFileSync(t.trustedCaFile),
+    // As a device does (device/tls-trust.ts): the CA given is an anchor even when it is not a root.
+    allowPartialTrustChain: true,
     cert: t.identity?.cert,
     key: t.identity?.key,
   };

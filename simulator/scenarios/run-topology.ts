@@ -7,7 +7,9 @@ import type { CellResult, TopologyResult } from "../report/model";
 import { percentiles } from "../common/stats";
 import { expectedOutcome, SCENARIOS, ScenarioSpec } from "./expected-outcomes";
 import { FLOWS } from "./flows";
-import { describeOutcome, meets } from "./outcome";
+import { describeOutcome, meets, Outcome } from "./outcome";
+import { stackFactsOf } from "./stack-facts";
+import { topologyDefinition } from "../runtime/topologies/definitions";
 import type { Observation, ScenarioContext } from "./context";
 
 /** A flow that has not decided by then has failed: one broken topology must not stall the whole run. */
@@ -27,16 +29,15 @@ export interface TopologyRun {
   readonly result: TopologyResult;
 }
 
-function cellOf(spec: ScenarioSpec, topology: TopologyName, observed: Observation): CellResult {
-  const expected = expectedOutcome(spec, topology);
+function cellOf(spec: ScenarioSpec, topology: TopologyName, expected: Outcome, observed: Observation): CellResult {
   const base = { scenario: spec.id, topology, expected: describeOutcome(expected), actual: describeOutcome(observed.outcome), evidence: observed.evidence };
   if (observed.skipped) return { ...base, actual: "not checked", verdict: "skipped", note: observed.skipped };
   return { ...base, verdict: meets(observed.outcome, expected) ? "pass" : "fail", note: observed.note };
 }
 
-function failedCell(spec: ScenarioSpec, topology: TopologyName, error: unknown): CellResult {
+function failedCell(spec: ScenarioSpec, topology: TopologyName, expected: Outcome, error: unknown): CellResult {
   const message = (error as Error)?.message ?? String(error);
-  return { scenario: spec.id, topology, expected: describeOutcome(expectedOutcome(spec, topology)), actual: `error: ${message.split("\n")[0]}`, verdict: "fail", evidence: { detail: message.slice(0, 2000) } };
+  return { scenario: spec.id, topology, expected: describeOutcome(expected), actual: `error: ${message.split("\n")[0]}`, verdict: "fail", evidence: { detail: message.slice(0, 2000) } };
 }
 
 /** Runs every scenario of the table against one topology: start it, run the flows in order, stop it. */
@@ -47,8 +48,14 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     options.onCell?.(cell);
   };
   const table = options.scenarios ?? SCENARIOS;
-  const applicable = table.filter((s) => expectedOutcome(s, name).kind !== "n/a");
-  for (const s of table.filter((s) => expectedOutcome(s, name).kind === "n/a")) {
+  // The stack's own settings (an administrator's, with --config) decide the rows that depend on them.
+  const definition = topologyDefinition(name);
+  const facts = stackFactsOf(lab, definition);
+  // With --config, a topology whose stack comes from the administrator's config is "yours".
+  const source = lab.user && definition.stack && lab.hasStack(definition.stack) ? "your stack" : "lab";
+  const expected = new Map(table.map((s) => [s.id, expectedOutcome(s, name, facts)]));
+  const applicable = table.filter((s) => expected.get(s.id)!.kind !== "n/a");
+  for (const s of table.filter((s) => expected.get(s.id)!.kind === "n/a")) {
     record({ scenario: s.id, topology: name, expected: "n/a", actual: "n/a", verdict: "n/a", evidence: {} });
   }
 
@@ -56,9 +63,9 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
   try {
     topology = await startTopology(name, runtime, lab);
   } catch (e) {
-    for (const s of applicable) record(failedCell(s, name, new Error(`the topology did not start: ${(e as Error).message}`)));
+    for (const s of applicable) record(failedCell(s, name, expected.get(s.id)!, new Error(`the topology did not start: ${(e as Error).message}`)));
     const empty = percentiles([]);
-    return { cells, result: { name, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
+    return { cells, result: { name, source, startMs: 0, devices: 0, onboarding: empty, commandRoundTrip: empty } };
   }
 
   let ctx: ScenarioContext | undefined;
@@ -69,9 +76,9 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
       timer = setTimeout(() => reject(new Error(`no outcome within ${FLOW_LIMIT_MS / 1000} s`)), FLOW_LIMIT_MS);
     });
     try {
-      record(cellOf(spec, name, await Promise.race([FLOWS[spec.id].run(ctx!), limit])));
+      record(cellOf(spec, name, expected.get(spec.id)!, await Promise.race([FLOWS[spec.id].run(ctx!), limit])));
     } catch (e) {
-      record(failedCell(spec, name, e));
+      record(failedCell(spec, name, expected.get(spec.id)!, e));
     } finally {
       clearTimeout(timer);
     }
@@ -89,6 +96,7 @@ export async function runTopology(name: TopologyName, runtime: Runtime, lab: Lab
     cells,
     result: {
       name,
+      source,
       startMs: topology.startMs,
       devices: options.devices,
       onboarding: percentiles(ctx?.onboardingMs ?? []),

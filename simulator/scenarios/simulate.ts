@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { prepareLab } from "../runtime/lab";
+import { prepareLabFromConfig } from "../runtime/user-lab";
 import { chooseRuntime, RuntimeChoice } from "../runtime/runtime";
 import type { TopologyName } from "../runtime/topologies/definitions";
 import { SCENARIOS } from "./expected-outcomes";
@@ -21,6 +22,8 @@ export interface SimulateOptions {
   /** The lab directory (PKI, stacks, run logs). */
   readonly labDir: string;
   readonly runtime: RuntimeChoice;
+  /** An administrator's ums-edge config: the stacks are synthesized from it (inputs that cannot be given are substituted and named). @default the lab's own config */
+  readonly configFile?: string;
   /** Progress and notes. @default process.stderr */
   readonly out?: NodeJS.WriteStream;
 }
@@ -57,7 +60,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   const out = o.out ?? process.stderr;
   const progress = new Progress(o.topologies.length * SCENARIOS.length, out);
   progress.note(`lab: ${o.labDir} (PKI, synthesized stacks, logs)`);
-  const lab = await prepareLab(o.labDir);
+  const lab = o.configFile ? await prepareLabFromConfig(o.labDir, o.configFile) : await prepareLab(o.labDir);
+  for (const i of lab.user?.inputs ?? []) progress.note(`input ${i.origin === "yours" ? "(yours)      " : "(substituted)"} ${i.input}: ${i.note}`);
   const runtime = await chooseRuntime(o.runtime, (m) => progress.note(m));
   progress.note(`runtime: ${runtime.describe()}`);
   const cells: CellResult[] = [];
@@ -83,6 +87,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     generatedAt: new Date().toISOString(),
     runtime: runtime.describe(),
     notProved: runtime.notProved,
+    inputs: lab.user,
     devicesPerTopology: o.devices,
     topologies,
     scenarios: SCENARIOS.map((s) => ({ id: s.id, title: s.title })),

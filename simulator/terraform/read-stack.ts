@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { MTLS_HEADERS, MtlsHeaderKey } from "../../core/aws-headers";
 import { ProblemsError, UserError } from "../../core/errors";
 import { StackReader, TfResource } from "./stack-reader";
+import { parseExpression } from "./expressions";
 import type {
   ActionModel,
   CertificateModel,
@@ -34,14 +35,24 @@ export const HEADER_RENAME_ATTRIBUTES: Readonly<Record<MtlsHeaderKey, string>> =
 /** AWS defaults of an ALB target group health check (ELB user guide, "Health check settings"). */
 const HEALTH_DEFAULTS = { path: "/", matcher: "200", interval: 30, timeout: 5, healthy: 5, unhealthy: 2 } as const;
 
+export interface ReadStackOptions {
+  /**
+   * Accept a listener certificate named by a literal ARN (an ACM certificate imported before, the
+   * config's `webCertificateArn`): the listener keeps the ARN and has no certificate files. The
+   * emulator cannot serve such a listener; a summary of the stack can still show it.
+   * @default false
+   */
+  readonly certificateOutsideStack?: boolean;
+}
+
 /**
  * Reads the synthesized stack in `stackDir` (the directory holding cdk.tf.json) into a typed model.
  * Throws a UserError when the file is missing or not JSON, and one ProblemsError listing every
  * value the emulator needs but cannot resolve, each named by resource and attribute.
  */
-export function readStack(stackDir: string): StackModel {
+export function readStack(stackDir: string, options: ReadStackOptions = {}): StackModel {
   const reader = openStack(stackDir);
-  const model = buildModel(reader, reader.json);
+  const model = buildModel(reader, options);
   if (reader.problems.length > 0 || !model) {
     throw new ProblemsError(reader.problems, `${reader.file}: the ALB emulator cannot use this stack:`);
   }
@@ -72,8 +83,24 @@ export function openStack(stackDir: string): StackReader {
 
 /** The stack's outputs whose values are literal strings (values known only after apply are left out). */
 export function readStackOutputs(stackDir: string): Readonly<Record<string, string>> {
-  const outputs = (openStack(stackDir).json.output ?? {}) as Record<string, { value?: unknown }>;
-  return Object.fromEntries(Object.entries(outputs).flatMap(([name, o]) => (typeof o.value === "string" && !o.value.includes("${") ? [[name, o.value]] : [])));
+  return Object.fromEntries(listStackOutputs(stackDir).flatMap((o) => (o.value === undefined ? [] : [[o.name, o.value]])));
+}
+
+export interface StackOutput {
+  readonly name: string;
+  /** The value when the stack states it literally; undefined when Terraform knows it only after apply. */
+  readonly value?: string;
+  readonly description?: string;
+}
+
+/** Every output of the stack in file order, literal or not (a summary names the ones known only after apply too). */
+export function listStackOutputs(stackDir: string): StackOutput[] {
+  const outputs = (openStack(stackDir).json.output ?? {}) as Record<string, { value?: unknown; description?: unknown }>;
+  return Object.entries(outputs).map(([name, o]) => ({
+    name,
+    value: typeof o.value === "string" && !o.value.includes("${") ? o.value : undefined,
+    description: typeof o.description === "string" ? o.description : undefined,
+  }));
 }
 
 /** One literal output of the stack; a UserError naming the stack and output when it has none. */
@@ -85,11 +112,22 @@ export function readStackOutput(stackDir: string, name: string): string {
   return value;
 }
 
-function buildModel(reader: StackReader, json: Record<string, unknown>): StackModel | undefined {
-  const meta = (json["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
-  const name = meta?.stackName ?? path.basename(reader.dir);
-  const providers = ((json.provider as Record<string, unknown> | undefined)?.aws ?? []) as Array<Record<string, unknown>>;
-  const region = typeof providers[0]?.region === "string" && !String(providers[0].region).includes("${") ? (providers[0].region as string) : undefined;
+/** The stack's name (`//.metadata.stackName`, else the directory name). */
+export function stackNameOf(reader: StackReader): string {
+  const meta = (reader.json["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
+  return meta?.stackName ?? path.basename(reader.dir);
+}
+
+/** `provider.aws[0].region` of the stack, when it is written literally. */
+export function regionOf(reader: StackReader): string | undefined {
+  const providers = ((reader.json.provider as Record<string, unknown> | undefined)?.aws ?? []) as Array<Record<string, unknown>>;
+  const region = providers[0]?.region;
+  return typeof region === "string" && !region.includes("${") ? region : undefined;
+}
+
+function buildModel(reader: StackReader, options: ReadStackOptions): StackModel | undefined {
+  const name = stackNameOf(reader);
+  const region = regionOf(reader);
 
   const lbs = reader.resources("aws_lb").filter((r) => (r.body.load_balancer_type ?? "application") === "application");
   if (lbs.length === 0) {
@@ -116,7 +154,7 @@ function buildModel(reader: StackReader, json: Record<string, unknown>): StackMo
   for (const l of reader.resources("aws_lb_listener")) {
     const owner = reader.link(l, "load_balancer_arn", l.body.load_balancer_arn, ["aws_lb"], "the load balancer");
     if (owner && owner !== lb) continue;
-    const model = readListener(reader, l, targetGroups);
+    const model = readListener(reader, l, targetGroups, options);
     if (model) listeners.push(model);
   }
   listeners.sort((a, b) => a.port - b.port);
@@ -185,6 +223,12 @@ function readTargetGroup(reader: StackReader, tg: TfResource): TargetGroupModel 
     .map((a) => ({ address: a.address, targetId: String(a.body.target_id ?? ""), port: reader.scalar(a, "port", a.body.port, "number", port ?? 0) }));
   if (port === undefined || protocol === undefined) return undefined;
   return { address: tg.address, name: reader.scalar(tg, "name", tg.body.name, "string", tg.name) ?? tg.name, protocol, port, healthCheck, targets };
+}
+
+/** A literal ACM certificate ARN, when the listener names one from outside the stack. */
+function certificateArnOutsideStack(listener: TfResource): string | undefined {
+  const expr = parseExpression(listener.body.certificate_arn);
+  return expr.kind === "literal" && typeof expr.value === "string" && expr.value.startsWith("arn:") ? expr.value : undefined;
 }
 
 function readCertificate(reader: StackReader, listener: TfResource): CertificateModel | undefined {
@@ -341,13 +385,14 @@ function readRules(reader: StackReader, listener: TfResource, targetGroups: Read
   return rules;
 }
 
-function readListener(reader: StackReader, l: TfResource, targetGroups: ReadonlyMap<string, TargetGroupModel>): ListenerModel | undefined {
+function readListener(reader: StackReader, l: TfResource, targetGroups: ReadonlyMap<string, TargetGroupModel>, options: ReadStackOptions): ListenerModel | undefined {
   const port = reader.scalar(l, "port", l.body.port, "number");
   const protocol = protocolOf(reader, l, "protocol", l.body.protocol, "HTTP");
   if (port === undefined || protocol === undefined) return undefined;
   const https = protocol === "HTTPS";
   const sslPolicy = https ? reader.scalar(l, "ssl_policy", l.body.ssl_policy, "string", "ELBSecurityPolicy-2016-08") : undefined;
-  const certificate = https ? readCertificate(reader, l) : undefined;
+  const certificateArn = https && options.certificateOutsideStack ? certificateArnOutsideStack(l) : undefined;
+  const certificate = https && !certificateArn ? readCertificate(reader, l) : undefined;
   const mutualAuthentication = https ? readMutualAuthentication(reader, l) : { mode: "off" as const, ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: "off" as const };
   const headerNames = Object.fromEntries(
     (Object.keys(HEADER_RENAME_ATTRIBUTES) as MtlsHeaderKey[]).map((key) => {
@@ -358,6 +403,6 @@ function readListener(reader: StackReader, l: TfResource, targetGroups: Readonly
   ) as Record<MtlsHeaderKey, string>;
   const defaultActions = readActions(reader, l, "default_action", reader.blocks(l.body, "default_action") as Array<Record<string, unknown>>, targetGroups);
   const rules = readRules(reader, l, targetGroups);
-  if ((https && !certificate) || !mutualAuthentication || !defaultActions) return undefined;
-  return { address: l.address, port, protocol, sslPolicy, certificate, mutualAuthentication, headerNames, rules, defaultActions };
+  if ((https && !certificate && !certificateArn) || !mutualAuthentication || !defaultActions) return undefined;
+  return { address: l.address, port, protocol, sslPolicy, certificate, certificateArn, mutualAuthentication, headerNames, rules, defaultActions };
 }

@@ -47,6 +47,8 @@ export interface ListenerModel {
   readonly sslPolicy?: string;
   /** Files of the listener's certificate (HTTPS only). */
   readonly certificate?: CertificateModel;
+  /** The ARN of a certificate outside the stack, instead of `certificate` (only with `certificateOutsideStack`). */
+  readonly certificateArn?: string;
   readonly mutualAuthentication: MutualAuthenticationModel;
   /** Effective header names (renamed or AWS's), lower-case, by header key. */
   readonly headerNames: Readonly<Record<MtlsHeaderKey, string>>;

@@ -38,7 +38,7 @@ export interface IcgLinkOptions {
   readonly url: string;
   /** The name the ICG certificate must carry (SNI and the check). @default `icg.<the lab PKI's FQDN>` */
   readonly serverName?: string;
-  /** PEM file of the CA the ICG certificate must chain to. @default the lab UMS web root CA */
+  /** PEM file of the CA the ICG certificate must chain to. @default the lab gateway CA (`pki.gatewayCa`) */
   readonly trustedCaFile?: string;
   /** The UMS's client certificate for the tunnel: PEM chain (leaf first) and key. @default the lab's `umsClient` */
   readonly clientCertificate?: { readonly chainFile: string; readonly keyFile: string };
@@ -116,7 +116,7 @@ export class IcgConnector {
     this.tunnelUrl = new URL(ROUTES.icgTunnel, `wss://${url.host}`).toString();
     this.peer = { address: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
     this.serverName = options.serverName ?? `icg.${deps.pki.fqdn}`;
-    this.caFile = options.trustedCaFile ?? deps.pki.web.rootCert;
+    this.caFile = options.trustedCaFile ?? deps.pki.gatewayCa;
     const cert = options.clientCertificate ?? { chainFile: deps.pki.umsClient.chain, keyFile: deps.pki.umsClient.key };
     this.certFile = cert.chainFile;
     this.tls = { ca: read(this.caFile, "the CA file for the ICG certificate"), cert: read(cert.chainFile, "the UMS client certificate"), key: read(cert.keyFile, "the UMS client key") };

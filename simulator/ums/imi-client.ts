@@ -61,6 +61,8 @@ export class ImiClient {
           method,
           path,
           ca: this.ca,
+          // The CA given is an anchor even when it is not a root (an administrator's intermediate).
+          allowPartialTrustChain: true,
           servername: this.options.serverName ?? this.base.hostname,
           agent: false,
           headers: { ...(body !== undefined ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}), ...headers },

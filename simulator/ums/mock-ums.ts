@@ -153,7 +153,7 @@ export class MockUms {
         keys,
         registry,
         log,
-        issuer: { certificatePem: deviceCaCertPem, privateKeyPem: read(pki.deviceCa.key), chainPem: deviceCaCertPem },
+        issuer: { certificatePem: deviceCaCertPem, privateKeyPem: read(pki.deviceCa.key), chainPem: read(pki.deviceCa.chain) },
         clusterAddress,
         certificateValidityDays: o.certificateValidityDays ?? 365,
       }),

@@ -22,7 +22,7 @@ export const UMS_FLAGS = {
   quiet: { flag: "--quiet", kind: "boolean", description: "no log lines on stderr" },
   icgUrl: { flag: "--icg", kind: "string", value: "<url>", description: "icg topology: connect out to this ICG (https://host:port) and serve the devices it relays" },
   icgServerName: { flag: "--icg-server-name", kind: "string", value: "<name>", description: "name the ICG certificate must carry (default icg.<fqdn>)" },
-  icgCaFile: { flag: "--icg-ca-file", kind: "string", value: "<file>", description: "CA the ICG certificate must chain to (default: the lab web root CA)" },
+  icgCaFile: { flag: "--icg-ca-file", kind: "string", value: "<file>", description: "CA the ICG certificate must chain to (default: the lab gateway CA)" },
 } as const satisfies FlagSpec;
 
 export type UmsProcessOptions = OptionsOf<typeof UMS_FLAGS>;

@@ -65,6 +65,23 @@ describe("verify variant (ums-alb-verify)", () => {
     expect(plain.certificate_arn).toEqual(listeners.find((l) => l.port === 8443)!.certificate_arn);
   });
 
+  test("443 refuses a client's own forwarded-certificate header with a rule ahead of the allow-list (renamed or not)", () => {
+    const rules = resources(synth, "aws_lb_listener_rule");
+    const deny = rules.find((r) => r.condition.some((c: Json) => c.http_header))!;
+    expect(deny).toMatchObject({
+      priority: 1,
+      condition: [{ http_header: { http_header_name: "X-Amzn-Mtls-Clientcert-Leaf", values: ["*"] } }],
+      action: [expect.objectContaining({ type: "fixed-response", fixed_response: expect.objectContaining({ status_code: "400" }) })],
+    });
+    const tlsListener = Object.entries(JSON.parse(synth).resource.aws_lb_listener as Record<string, Json>).find(([, l]) => l.port === 443)![0];
+    expect(deny.listener_arn).toBe(`\${aws_lb_listener.${tlsListener}.arn}`);
+    expect(Math.min(...rules.map((r) => r.priority))).toBe(deny.priority);
+
+    const renamed = { ...config, stacks: [{ ...spec("ums-alb-verify"), headerNames: { leaf: "X-Client-Cert-Leaf" } }] } as EdgeConfig;
+    const renamedRules = resources(synthOf("ums-alb-verify", renamed), "aws_lb_listener_rule");
+    expect(renamedRules.find((r) => r.priority === 1)!.condition).toEqual([{ http_header: { http_header_name: "X-Client-Cert-Leaf", values: ["*"] } }]);
+  });
+
   test("trust store is pinned to the version of the CA bundle object, with the CRL as revocation", () => {
     const objects = resources(synth, "aws_s3_object");
     const bundle = objects.find((o) => o.key === "trust-store/client-ca-chain.pem")!;
@@ -132,7 +149,7 @@ describe("verify variant (ums-alb-verify)", () => {
   });
 
   test("path allow-list: one rule forwards the four IGEL prefixes, everything else gets a fixed 404", () => {
-    const rules = resources(synth, "aws_lb_listener_rule");
+    const rules = resources(synth, "aws_lb_listener_rule").filter((r) => r.condition.some((c: Json) => c.path_pattern));
     expect(rules).toHaveLength(2); // one per listener
     for (const r of rules) {
       expect(r.condition).toEqual([{ path_pattern: { values: ALLOWED } }]);
@@ -222,7 +239,8 @@ describe("ICG backend", () => {
   test("health check /usg/check-status, no path allow-list by default, Linux AMI", () => {
     const synth = synthOf("icg-alb-verify");
     expect(synth).toHaveResourceWithProperties(LbTargetGroup, { health_check: expect.objectContaining({ path: "/usg/check-status", matcher: "200" }) });
-    expect(resources(synth, "aws_lb_listener_rule")).toHaveLength(0);
+    // Only the 443 listener's refusal of a client's own certificate header; no allow-list.
+    expect(resources(synth, "aws_lb_listener_rule").map((r) => Object.keys(r.condition[0]))).toEqual([["http_header"]]);
     for (const l of resources(synth, "aws_lb_listener")) expect(l.default_action[0].type).toBe("forward");
     expect(synth).toHaveDataSourceWithProperties(DataAwsAmi, { owners: ["099720109477"] });
   });

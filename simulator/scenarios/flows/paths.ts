@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { ROUTES } from "../../protocol/routes";
 import { encodeUrlAws } from "../../protocol/forwarded-cert";
 import { MTLS_HEADER_DISPLAY } from "../../../core/aws-headers";
+import { loadAppConfig } from "../../../core/ums-app-config";
 import { REVERSE_PROXY_HEADER } from "../../runtime/lab";
 import { tlsTerminator } from "../context";
 import type { Component } from "../outcome";
@@ -48,10 +49,14 @@ export const noCertificateFlow: Flow = async (ctx) => {
 export const spoofedHeaderFlow: Flow = async (ctx) => {
   const chain = fs.readFileSync(ctx.lab.pki.devices.good.chain, "utf8");
   const leaf = fs.readFileSync(ctx.lab.pki.devices.good.cert, "utf8");
+  // AWS's names, nginx's, and the one this UMS actually reads (a stack may rename the ALB's headers).
+  const d = ctx.topology.definition;
+  const forwarding = loadAppConfig(ctx.lab.appConfigFile(d.appConfig.ums, d.stack)).forwarding;
   const headers = {
     [MTLS_HEADER_DISPLAY.leaf]: encodeUrlAws(leaf),
     [MTLS_HEADER_DISPLAY.clientcert]: encodeUrlAws(chain),
     [REVERSE_PROXY_HEADER]: encodeUrlAws(leaf),
+    ...(forwarding.enabled ? { [forwarding.header]: encodeUrlAws(chain) } : {}),
   };
   const mark = connectionLogMark(ctx.topology);
   const a = await wsUpgrade(target(ctx, ctx.topology.devices.enrollmentUrl, { headers }), ROUTES.deviceSocket);
