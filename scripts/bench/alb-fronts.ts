@@ -102,7 +102,7 @@ export function frontsWith(files: FrontFiles, processes: number, upstreamPort: n
           await alb.stop();
           throw new Error(`the ALB emulator of ${files.stackDir} has no mTLS verify listener`);
         }
-        return tracked({ port: Number(new URL(url).port), pid: alb.child.pid!, stop: () => alb.stop() });
+        return tracked({ port: Number(new URL(url).port), pid: alb.pid!, stop: () => alb.stop() });
       },
     },
     {
@@ -112,7 +112,7 @@ export function frontsWith(files: FrontFiles, processes: number, upstreamPort: n
       start: async () => {
         const config: BareConfig = { keyFile: files.keyFile, certFile: files.certFile, port: 0, workers: processes };
         const bare = await startComponent<{ port: number }>({ name: "bare-tls-server", command: process.execPath, args: [path.join(__dirname, "bare-tls-server.js"), JSON.stringify(config)] });
-        return tracked({ port: bare.ready.port, pid: bare.child.pid!, stop: () => bare.stop() });
+        return tracked({ port: bare.ready.port, pid: bare.pid!, stop: () => bare.stop() });
       },
     },
   ];

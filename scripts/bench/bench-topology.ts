@@ -52,7 +52,7 @@ export async function runTopology(bench: BenchLab, name: TopologyName, options: 
   try {
     const imi = new ImiClient({ baseUrl: topology.admin.baseUrl, caFile: topology.admin.caFile, serverName: topology.admin.serverName });
     await imi.login();
-    const roots = Object.entries(topology.components).flatMap(([n, c]) => (c.child.pid ? [{ name: n, pid: c.child.pid }] : []));
+    const roots = Object.entries(topology.components).flatMap(([n, c]) => (c.pid ? [{ name: n, pid: c.pid }] : []));
     if (topology.nginxPid) roots.push({ name: "nginx", pid: topology.nginxPid });
     return { topology, imi, roots };
   } catch (e) {

@@ -108,7 +108,7 @@ export class FleetProcess {
   }
 
   get pid(): number {
-    return this.component.child.pid!;
+    return this.component.pid!;
   }
 
   /** SIGTERM; resolves with the fleet's final stats (undefined if it had to be killed). */

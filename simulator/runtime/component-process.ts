@@ -30,7 +30,20 @@ export const hostSpawner: Spawner = (command, args, options) => spawn(command, [
 
 export class ComponentStartError extends Error {}
 
-export class RunningComponent<Ready = Record<string, unknown>> {
+/** A started component wherever it runs (a process here, a container): its ready line, its log, its stop. */
+export interface ComponentHandle<Ready = Record<string, unknown>> {
+  readonly name: string;
+  /** The JSON object the component printed when ready. */
+  readonly ready: Ready;
+  /** Its process id where it is a process on this machine (benches read its memory); undefined in a container. */
+  readonly pid?: number;
+  readonly running: boolean;
+  /** Lines it printed that parse as JSON objects (its structured log). */
+  jsonLines(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export class RunningComponent<Ready = Record<string, unknown>> implements ComponentHandle<Ready> {
   private readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
 
@@ -51,6 +64,10 @@ export class RunningComponent<Ready = Record<string, unknown>> {
 
   get running(): boolean {
     return this.exitCode === undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Lines it printed that parse as JSON objects (its structured log). */

@@ -1,6 +1,9 @@
 import type { NetworkSide, SecurityGroupLayout } from "./security-groups/model";
-import type { Spawner } from "./component-process";
+import type { ComponentHandle, Spawner } from "./component-process";
 import { hostSpawner } from "./component-process";
+import { launch, ComponentKind, ProcessOptions, ReadyLine } from "./launch";
+import { NginxReverseProxy, NginxReverseProxyOptions } from "../proxy/nginx-reverse-proxy";
+import { DEVICE_PORT } from "../../core/igel";
 import type { StartedNetnsLab, TcpProbeResult } from "./netns/netns-lab";
 import { NetnsLab } from "./netns/netns-lab";
 import { netnsAvailability, NETNS_FIX } from "./netns/preflight";
@@ -15,17 +18,19 @@ import { AdminRelay, RelayedImiClient } from "./admin-channel";
  * the front (ALB, reverse proxy, ICG) on the public side, the UMS on the private side.
  */
 export interface Runtime {
-  readonly name: "loopback" | "netns";
+  readonly name: "loopback" | "netns" | "containers";
   /** One line for the report: which runtime ran, and how. */
   describe(): string;
   /** What this runtime cannot prove (shown in the report beside the runtime); empty when it proves everything. */
   readonly notProved: readonly string[];
   /** The address components on `side` listen on and are reached at. */
   address(side: NetworkSide): string;
-  /** Starts processes on `side`. */
-  spawner(side: NetworkSide): Spawner;
-  /** Words placed before a command line to run it on `side` (for components that spawn themselves, like nginx). */
-  commandPrefix(side: NetworkSide): string[];
+  /** The port a component listening on `real` gets: the real one where each side is its own host, any free one (0) where all share an address. */
+  port(real: number): number;
+  /** Starts a component on `side` from its options (host, ports and files as this machine sees them). */
+  start<K extends ComponentKind>(kind: K, options: ProcessOptions[K], placement: Placement): Promise<ComponentHandle<ReadyLine[K]>>;
+  /** Starts the nginx reverse proxy on `side` (host and port from the runtime). */
+  startReverseProxy(options: Omit<NginxReverseProxyOptions, "host" | "port" | "commandPrefix">, placement: Placement): Promise<ReverseProxyHandle>;
   /** Applies a topology's security groups; undefined lifts them. No-op where the runtime cannot isolate. */
   isolate(layout: SecurityGroupLayout | undefined): Promise<void>;
   /** A TCP connect from `side`; undefined where the runtime cannot isolate (everything would connect). */
@@ -37,13 +42,57 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+/** Where a component runs and what it is called. */
+export interface Placement {
+  readonly side: NetworkSide;
+  /** Name in logs and errors. @default the kind */
+  readonly name?: string;
+  /** Also append its output to this file. */
+  readonly logFile?: string;
+}
+
+/** A started reverse proxy: where devices reach it, its logs, its stop. */
+export interface ReverseProxyHandle {
+  readonly url: string;
+  readonly logs: { readonly access: string; readonly error: string };
+  /** The nginx master's process id where it runs on this machine (benches read its memory); undefined in a container. */
+  readonly pid?: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The runtimes whose components are processes on this machine (loopback, netns): a component is
+ * launched from its options, on the side's spawner; nginx runs behind the side's command prefix.
+ */
+abstract class ProcessRuntime {
+  abstract address(side: NetworkSide): string;
+  abstract spawner(side: NetworkSide): Spawner;
+  /** Words placed before a command line to run it on `side` (for components that spawn themselves, like nginx). */
+  abstract commandPrefix(side: NetworkSide): string[];
+  abstract readonly isolated: boolean;
+
+  port(real: number): number {
+    return this.isolated ? real : 0;
+  }
+
+  start<K extends ComponentKind>(kind: K, options: ProcessOptions[K], placement: Placement): Promise<ComponentHandle<ReadyLine[K]>> {
+    return launch(kind, options, { spawner: this.spawner(placement.side), name: placement.name, logFile: placement.logFile });
+  }
+
+  async startReverseProxy(options: Omit<NginxReverseProxyOptions, "host" | "port" | "commandPrefix">, placement: Placement): Promise<ReverseProxyHandle> {
+    return new NginxReverseProxy({ ...options, host: this.address(placement.side), port: this.port(DEVICE_PORT), commandPrefix: this.commandPrefix(placement.side) }).start();
+  }
+}
+
 /** Every component a process on 127.0.0.1: fast and available everywhere, but nothing is isolated. */
-export class LoopbackRuntime implements Runtime {
+export class LoopbackRuntime extends ProcessRuntime implements Runtime {
   readonly name = "loopback";
   readonly isolated = false;
   readonly notProved = ["that a device cannot reach the UMS past the front (the bypass row is skipped): every component shares 127.0.0.1, so no security group is enforced"];
   /** @param fallbackReason why the namespace runtime was not used, when `auto` fell back to this one */
-  constructor(readonly fallbackReason?: string) {}
+  constructor(readonly fallbackReason?: string) {
+    super();
+  }
   describe(): string {
     const why = this.fallbackReason ? `network namespaces unavailable: ${this.fallbackReason}` : "chosen with --runtime loopback";
     return `loopback: every component its own process on 127.0.0.1, no network isolation (${why})`;
@@ -68,12 +117,14 @@ export class LoopbackRuntime implements Runtime {
 }
 
 /** Components in Linux network namespaces, security groups as nftables rules inside them. */
-export class NetnsRuntime implements Runtime {
+export class NetnsRuntime extends ProcessRuntime implements Runtime {
   readonly name = "netns";
   readonly isolated = true;
   readonly notProved: readonly string[] = [];
   private readonly relays = new Map<NetworkSide, Promise<AdminRelay>>();
-  constructor(readonly lab: StartedNetnsLab) {}
+  constructor(readonly lab: StartedNetnsLab) {
+    super();
+  }
   describe(): string {
     // The lab's own line names the sides filtered right now; over a run, every topology applies its own.
     return this.lab.describe().replace(/; security groups as nftables rules on .*$/, "; each topology's security groups applied as nftables rules inside the namespaces");

@@ -93,11 +93,14 @@ describe("the example config's stacks (synth --json)", () => {
     ]);
     expect(verify[1].headers.map((h) => h.name)).toEqual(["X-Amzn-Mtls-Clientcert-Serial-Number", "X-Amzn-Mtls-Clientcert-Issuer", "X-Amzn-Mtls-Clientcert-Subject", "X-Amzn-Mtls-Clientcert-Validity", "X-Amzn-Mtls-Clientcert-Leaf"]);
     expect(verify[0].headers).toEqual([]);
+    const allow = { priority: 10, when: "path /device-connector/*, /ums-appproxy/*, /wums-app/*, /webapp/*", then: "forward to ums-edge-uv-tg (HTTPS 8443)" };
     for (const l of verify) {
       expect(l.allowList).toEqual({ on: true, paths: ["/device-connector/*", "/ums-appproxy/*", "/wums-app/*", "/webapp/*"] });
-      expect(l.rules).toEqual([{ priority: 10, when: "path /device-connector/*, /ums-appproxy/*, /wums-app/*, /webapp/*", then: "forward to ums-edge-uv-tg (HTTPS 8443)" }]);
       expect(l.defaultAction).toBe("fixed-response 404");
     }
+    // 443 first refuses a client's own certificate header, then applies the allow-list.
+    expect(verify[0].rules).toEqual([{ priority: 1, when: "header x-amzn-mtls-clientcert-leaf: *", then: "fixed-response 400" }, allow]);
+    expect(verify[1].rules).toEqual([allow]);
     const passthrough = plan("ums-alb-passthrough").listeners;
     expect(passthrough.map((l) => [l.port, l.mtls, l.headers.map((h) => h.name)])).toEqual([[8443, "passthrough", ["X-Amzn-Mtls-Clientcert"]]]);
     // The ICG's default: no allow-list, everything forwarded.

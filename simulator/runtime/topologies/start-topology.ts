@@ -6,9 +6,8 @@ import { DEVICE_PORT } from "../../../core/igel";
 import type { Runtime } from "../runtime";
 import type { Lab } from "../lab";
 import { REVERSE_PROXY_HEADER } from "../lab";
-import type { RunningComponent } from "../component-process";
-import { launch } from "../launch";
-import { NginxReverseProxy, proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
+import type { ComponentHandle } from "../component-process";
+import { proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
 import { readStackSecurityGroups } from "../../terraform/security-groups";
 import { REVERSE_PROXY_SECURITY_GROUPS, ICG_SECURITY_GROUPS } from "../security-groups/topology-groups";
 import { placeSecurityGroups, RoleSecurityGroups, SecurityGroupLayout } from "../security-groups/model";
@@ -62,7 +61,7 @@ interface StartContext {
   readonly lab: Lab;
   readonly options: TopologyOptions;
   readonly dir: string;
-  track<R>(component: RunningComponent<R>): RunningComponent<R>;
+  track<R>(component: ComponentHandle<R>): ComponentHandle<R>;
   onStop(stop: () => Promise<void>): void;
 }
 
@@ -80,11 +79,6 @@ interface Front {
   readonly nginxPid?: number;
 }
 
-/** In namespaces every side has its own address: use the real ports. On loopback, any free port. */
-function portOn(runtime: Runtime, real: number): number {
-  return runtime.isolated ? real : 0;
-}
-
 /** The backend: an ICG with the UMS connecting out to it, or the UMS itself. */
 async function startBackend(ctx: StartContext): Promise<Backend> {
   const { definition: d, runtime, lab, options } = ctx;
@@ -93,25 +87,25 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
   if (d.backend === "icg") {
     const appConfig = d.appConfig.icg ? lab.appConfigFile(d.appConfig.icg, d.stack) : undefined;
     const started = ctx.track(
-      await launch("icg", { pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: portOn(runtime, DEVICE_PORT), appConfig, quiet: options.quiet }, { spawner: runtime.spawner(d.sides.backend), logFile: log("icg") }),
+      await runtime.start("icg", { pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: runtime.port(DEVICE_PORT), appConfig, quiet: options.quiet }, { side: d.sides.backend, logFile: log("icg") }),
     );
     icg = started.ready;
   }
   // Where the UMS shares its side with the ICG, 8443 is the ICG's: the UMS (only its admin API is used then) takes another port.
   const umsPort = icg && d.sides.ums === d.sides.backend ? 9443 : DEVICE_PORT;
   const ums = ctx.track(
-    await launch(
+    await runtime.start(
       "ums",
       {
         pki: lab.pki.dir,
         appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
         host: runtime.address(d.sides.ums),
-        port: portOn(runtime, umsPort),
+        port: runtime.port(umsPort),
         heartbeatMs: options.umsHeartbeatMs ?? 1000,
         icgUrl: icg?.url,
         quiet: options.quiet,
       },
-      { spawner: runtime.spawner(d.sides.ums), logFile: log("ums") },
+      { side: d.sides.ums, logFile: log("ums") },
     ),
   ).ready;
   const target = icg ?? ums;
@@ -125,16 +119,10 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
   none: async (_ctx, backend) => ({ devices: { enrollmentUrl: backend.target.url, clusterUrl: backend.target.url, webAppUrl: backend.target.url } }),
 
   nginx: async (ctx, backend) => {
-    const side = ctx.definition.sides.front!;
-    const proxy = await new NginxReverseProxy({
-      dir: path.join(ctx.dir, "nginx"),
-      upstream: backend.target.url,
-      ...proxyTlsFilesFromLabPki(ctx.lab.pki),
-      forwardedCertHeader: REVERSE_PROXY_HEADER,
-      host: ctx.runtime.address(side),
-      port: portOn(ctx.runtime, DEVICE_PORT),
-      commandPrefix: ctx.runtime.commandPrefix(side),
-    }).start();
+    const proxy = await ctx.runtime.startReverseProxy(
+      { dir: path.join(ctx.dir, "nginx"), upstream: backend.target.url, ...proxyTlsFilesFromLabPki(ctx.lab.pki), forwardedCertHeader: REVERSE_PROXY_HEADER },
+      { side: ctx.definition.sides.front! },
+    );
     ctx.onStop(() => proxy.stop());
     return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs, nginxPid: proxy.pid };
   },
@@ -146,19 +134,19 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
     const logsDir = path.join(ctx.dir, "alb-logs");
     fs.mkdirSync(logsDir, { recursive: true });
     const alb = ctx.track(
-      await launch(
+      await runtime.start(
         "alb",
         {
           stack: lab.stackDir(d.stack!),
           targets: [`${backend.target.host}:${backend.target.port}`],
           host: runtime.address(side),
-          ports: listeners.map((l) => `${l.port}=${portOn(runtime, l.port)}`),
+          ports: listeners.map((l) => `${l.port}=${runtime.port(l.port)}`),
           logs: logsDir,
           // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
           healthCheckScale: 0.02,
           workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
         },
-        { spawner: runtime.spawner(side), logFile: path.join(ctx.dir, "alb.log") },
+        { side, logFile: path.join(ctx.dir, "alb.log") },
       ),
     );
     const urlOf = (mtls: boolean) => alb.ready.listeners[String(listeners.find((l) => (l.mtls !== "off") === mtls)?.port ?? listeners[0].port)];
@@ -177,7 +165,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
   const definition = topologyDefinition(name);
   const t0 = performance.now();
   const stoppers: Array<() => Promise<void>> = [];
-  const components: Record<string, RunningComponent<unknown>> = {};
+  const components: Record<string, ComponentHandle<unknown>> = {};
   const ctx: StartContext = {
     definition,
     runtime,

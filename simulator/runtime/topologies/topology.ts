@@ -1,5 +1,5 @@
 import type { Runtime } from "../runtime";
-import type { RunningComponent } from "../component-process";
+import type { ComponentHandle } from "../component-process";
 import type { NetworkSide } from "../security-groups/model";
 import type { TopologyDefinition, TopologyName } from "./definitions";
 
@@ -37,7 +37,7 @@ export interface StartedTopology {
   /** The nginx master's process id (the benches read its memory and CPU, workers included). */
   readonly nginxPid?: number;
   /** The components' processes, by name (ums, alb, icg), for their logs. */
-  readonly components: Readonly<Record<string, RunningComponent<unknown>>>;
+  readonly components: Readonly<Record<string, ComponentHandle<unknown>>>;
   /** Milliseconds the start took. */
   readonly startMs: number;
   stop(): Promise<void>;
