@@ -1,4 +1,4 @@
-import { barChart, BarGroup, escapeXml } from "../../simulator/report/svg-chart";
+import { barChart, BarChartOptions, escapeXml } from "../../simulator/report/svg-chart";
 import { formatValue, targetText, verdictOf, Figure, TargetRow } from "./figures";
 
 /**
@@ -25,12 +25,8 @@ caption{text-align:left;color:#5b6670;padding:2px 0}
 p.note{color:#37474f;max-width:1000px}
 `;
 
-export interface Chart {
-  readonly title: string;
-  readonly unit: string;
-  readonly series: readonly string[];
-  readonly groups: readonly BarGroup[];
-}
+/** A bar chart of a section; the page sets its width. */
+export type Chart = Omit<BarChartOptions, "width" | "height">;
 
 export interface Section {
   readonly id: string;
@@ -73,6 +69,7 @@ export function renderBenchHtml(page: BenchPage): string {
   const met = page.targets.filter((t) => t.verdict === "met").length;
   const missed = page.targets.filter((t) => t.verdict === "MISSED").length;
   const unmeasured = page.targets.filter((t) => t.verdict === "not measured").length;
+  const notAsserted = page.targets.filter((t) => t.verdict === "n/a").length;
   const targets =
     `<table class="figures"><thead><tr><th>target</th><th>measured</th><th>target</th><th>verdict</th><th>note</th></tr></thead><tbody>` +
     page.targets
@@ -99,7 +96,7 @@ export function renderBenchHtml(page: BenchPage): string {
 <body>
 <h1>ums-edge benchmarks${page.quick ? " (quick run)" : ""}</h1>
 <div class="meta">generated ${escapeXml(page.generatedAt)} &middot; ${escapeXml(page.machine)}</div>
-<div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span></div>
+<div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span><span class="na">${notAsserted} n/a (run too small)</span></div>
 <h2>Targets</h2>
 ${targets}
 ${sections}

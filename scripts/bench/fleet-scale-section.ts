@@ -56,7 +56,7 @@ export function onboardingTarget(runs: readonly FleetScaleResult[], devices: num
     ...(applies ? { max: TARGETS.onboardSeconds } : {}),
   };
   const measured = `${value} s for ${devices} devices (runs: ${totals.map((t) => round1(t / 1000)).join(", ")} s)`;
-  if (!applies) return { figure, row: { name: TARGET_NAME, measured, target, verdict: "n/a", note: `${devices} devices: fewer than the target's ${TARGETS.onboardDevices}` } };
+  if (!applies) return { figure, row: { name: TARGET_NAME, measured, target, verdict: "n/a", note: `${devices} devices: fewer than the target's ${TARGETS.onboardDevices.toLocaleString("en")}` } };
   return { figure, row: targetRow(figure, quick, { name: TARGET_NAME, measured, note: cpuNote(chosen) }) };
 }
 

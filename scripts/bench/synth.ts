@@ -37,7 +37,7 @@ export async function synthBench(ctx: BenchContext, o: SynthSettings): Promise<B
   const figures = [wallFigure, { name: "all stacks, wall time (worst)", value: Math.round(wall.max!), unit: "ms" }, peakFigure];
   publish(ctx, "synth", figures, { runs });
   return {
-    section: { id: "synth", title: "Synthesis (bench:synth)", notes: [`Every stack of ${path.basename(o.config)} synthesized from a cold start in a fresh process (module loading included), ${o.runs} times.`], figures },
+    section: { id: "synth", title: "Synthesis (bench:synth)", notes: [`Every stack of ${path.basename(o.config)} synthesized from a cold start in a fresh process (module loading included), ${o.runs} time${o.runs > 1 ? "s" : ""}.`], figures },
     targets: [targetRow(wallFigure, ctx.quick, { name: "synth: all stacks, cold, wall time" }), targetRow(peakFigure, ctx.quick, { name: "synth: peak resident memory" })],
   };
 }

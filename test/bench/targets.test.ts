@@ -62,7 +62,7 @@ describe("1,000 devices through alb-verify in under 20 s", () => {
   test("a run with fewer devices than the target's is n/a, and its figure has no target", () => {
     const t = onboardingTarget([run(3000, 100)], 100, false);
     expect(t.figure?.max).toBeUndefined();
-    expect(t.row).toMatchObject({ verdict: "n/a", note: expect.stringContaining("fewer than the target's 1000") });
+    expect(t.row).toMatchObject({ verdict: "n/a", note: expect.stringContaining("fewer than the target's 1,000") });
   });
 
   test("no measured run is not measured, with the reason", () => {
