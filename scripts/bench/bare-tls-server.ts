@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 
-interface BareConfig {
+export interface BareConfig {
   readonly keyFile: string;
   readonly certFile: string;
   readonly port: number;

@@ -1,5 +1,5 @@
-import { barChart, BarGroup, escapeXml } from "../../simulator/report/svg-chart";
-import { passes, Figure } from "./report";
+import { barChart, BarChartOptions, escapeXml } from "../../simulator/report/svg-chart";
+import { formatValue, targetText, verdictOf, Figure, TargetRow } from "./figures";
 
 /**
  * reports/bench/bench.html: one self-contained page (inline CSS and SVG, no script, no external
@@ -25,21 +25,8 @@ caption{text-align:left;color:#5b6670;padding:2px 0}
 p.note{color:#37474f;max-width:1000px}
 `;
 
-/** One target and its verdict, for the summary at the top. */
-export interface TargetRow {
-  readonly name: string;
-  readonly measured: string;
-  readonly target: string;
-  readonly verdict: "met" | "MISSED" | "not measured" | "n/a (quick run)";
-  readonly note?: string;
-}
-
-export interface Chart {
-  readonly title: string;
-  readonly unit: string;
-  readonly series: readonly string[];
-  readonly groups: readonly BarGroup[];
-}
+/** A bar chart of a section; the page sets its width. */
+export type Chart = Omit<BarChartOptions, "width" | "height">;
 
 export interface Section {
   readonly id: string;
@@ -49,7 +36,7 @@ export interface Section {
   readonly charts?: readonly Chart[];
   /** Tables: a caption, a header and rows of plain text. */
   readonly tables?: ReadonlyArray<{ readonly caption?: string; readonly header: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> }>;
-  /** The section's figures as reportFigures printed them. */
+  /** The section's figures as the terminal showed them. */
   readonly figures?: readonly Figure[];
 }
 
@@ -70,15 +57,10 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
   );
 }
 
-export function formatValue(f: Figure): string {
-  return `${Number.isInteger(f.value) ? f.value : Number.isFinite(f.value) ? f.value.toFixed(2) : "—"} ${f.unit}`;
-}
-
-function figuresTable(figures: readonly Figure[]): string {
+function figuresTable(figures: readonly Figure[], quick: boolean): string {
   const rows = figures.map((f) => {
-    const target = f.max !== undefined ? `<= ${f.max} ${f.unit}` : f.min !== undefined ? `>= ${f.min} ${f.unit}` : "";
-    const verdict = f.max === undefined && f.min === undefined ? "" : passes(f) ? "ok" : "MISSED";
-    return `<tr><td>${escapeXml(f.name)}</td><td>${escapeXml(formatValue(f))}</td><td>${escapeXml(target)}</td><td class="verdict ${verdict === "ok" ? "pass" : verdict ? "fail" : ""}">${verdict}</td></tr>`;
+    const verdict = verdictOf(f, quick);
+    return `<tr><td>${escapeXml(f.name)}</td><td>${escapeXml(formatValue(f))}</td><td>${escapeXml(targetText(f))}</td><td class="verdict ${verdict ? verdictClass(verdict) : ""}">${escapeXml(verdict ?? "")}</td></tr>`;
   });
   return `<table class="figures"><thead><tr><th>figure</th><th>measured</th><th>target</th><th></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -87,6 +69,7 @@ export function renderBenchHtml(page: BenchPage): string {
   const met = page.targets.filter((t) => t.verdict === "met").length;
   const missed = page.targets.filter((t) => t.verdict === "MISSED").length;
   const unmeasured = page.targets.filter((t) => t.verdict === "not measured").length;
+  const notAsserted = page.targets.filter((t) => t.verdict === "n/a").length;
   const targets =
     `<table class="figures"><thead><tr><th>target</th><th>measured</th><th>target</th><th>verdict</th><th>note</th></tr></thead><tbody>` +
     page.targets
@@ -103,7 +86,7 @@ export function renderBenchHtml(page: BenchPage): string {
         (s.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join("") +
         (s.charts && s.charts.length > 0 ? `<div class="charts">${s.charts.map((c) => barChart({ ...c, width: Math.max(720, Math.min(900, 120 + c.groups.length * 110)) })).join("")}</div>` : "") +
         (s.tables ?? []).map((t) => table(t.header, t.rows, t.caption)).join("") +
-        (s.figures && s.figures.length > 0 ? `<h3>Figures</h3>${figuresTable(s.figures)}` : "") +
+        (s.figures && s.figures.length > 0 ? `<h3>Figures</h3>${figuresTable(s.figures, page.quick)}` : "") +
         `</section>`,
     )
     .join("\n");
@@ -113,7 +96,7 @@ export function renderBenchHtml(page: BenchPage): string {
 <body>
 <h1>ums-edge benchmarks${page.quick ? " (quick run)" : ""}</h1>
 <div class="meta">generated ${escapeXml(page.generatedAt)} &middot; ${escapeXml(page.machine)}</div>
-<div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span></div>
+<div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span><span class="na">${notAsserted} n/a (run too small)</span></div>
 <h2>Targets</h2>
 ${targets}
 ${sections}

@@ -1,37 +1,43 @@
-/**
- * `npm run bench:synth`: cold synthesis of all stacks of the example config, each run in a fresh
- * process. Target (issue 2): all stacks in under 1 s and 200 MB.
- */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { EXAMPLE_CONFIG } from "../../core/project-root";
-import { reportFigures } from "./report";
+import { percentiles } from "../../simulator/common/stats";
+import type { BenchContext, BenchOutcome } from "./context";
+import { publish } from "./context";
+import { targetRow, Figure } from "./figures";
+import { TARGETS, SynthSettings } from "./plan";
+import { status } from "./progress";
 
-const RUNS = 5;
+/**
+ * bench:synth — cold synthesis of every stack of a config, each run in a fresh process
+ * (synth-once.js: module loading included). Targets (issue 2): all stacks in under 1 s and 200 MB.
+ */
 
-function once(): { wallMs: number; peakRssMiB: number; stacks: number } {
-  const out = execFileSync(process.execPath, [path.join(__dirname, "synth-once.js"), process.argv[2] ?? EXAMPLE_CONFIG], { encoding: "utf8" });
-  return JSON.parse(out.trim().split("\n").pop()!);
+export interface SynthRun {
+  readonly stacks: number;
+  readonly wallMs: number;
+  readonly peakRssMiB: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+function once(config: string): SynthRun {
+  const out = execFileSync(process.execPath, [path.join(__dirname, "synth-once.js"), config], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!) as SynthRun;
 }
 
-once(); // warm-up: creates the example's lab PKI on a fresh machine
-const runs: ReturnType<typeof once>[] = [];
-for (let i = 0; i < RUNS; i++) {
-  runs.push(once());
-  process.stdout.write(process.stdout.isTTY ? `\rsynth run ${i + 1}/${RUNS}` : `synth run ${i + 1}/${RUNS}\n`);
+export async function synthBench(ctx: BenchContext, o: SynthSettings): Promise<BenchOutcome> {
+  once(o.config); // warm-up: creates the example's lab PKI on a fresh machine
+  const runs: SynthRun[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    status(`synth run ${i + 1}/${o.runs}`, true);
+    runs.push(once(o.config));
+  }
+  const wall = percentiles(runs.map((r) => r.wallMs));
+  const peak = Math.round(Math.max(...runs.map((r) => r.peakRssMiB)));
+  const wallFigure: Figure = { name: `all ${runs[0].stacks} stacks, wall time (median of ${o.runs})`, value: Math.round(wall.p50!), unit: "ms", max: TARGETS.synthWallMs };
+  const peakFigure: Figure = { name: "peak resident memory (worst)", value: peak, unit: "MiB", max: TARGETS.synthPeakMiB };
+  const figures = [wallFigure, { name: "all stacks, wall time (worst)", value: Math.round(wall.max!), unit: "ms" }, peakFigure];
+  publish(ctx, "synth", figures, { runs });
+  return {
+    section: { id: "synth", title: "Synthesis (bench:synth)", notes: [`Every stack of ${path.basename(o.config)} synthesized from a cold start in a fresh process (module loading included), ${o.runs} time${o.runs > 1 ? "s" : ""}.`], figures },
+    targets: [targetRow(wallFigure, ctx.quick, { name: "synth: all stacks, cold, wall time" }), targetRow(peakFigure, ctx.quick, { name: "synth: peak resident memory" })],
+  };
 }
-const ok = reportFigures(
-  "synth",
-  [
-    { name: `all ${runs[0].stacks} stacks, wall time (median of ${RUNS})`, value: Math.round(median(runs.map((r) => r.wallMs))), unit: "ms", max: 1000 },
-    { name: "all stacks, wall time (worst)", value: Math.round(Math.max(...runs.map((r) => r.wallMs))), unit: "ms" },
-    { name: "peak resident memory (worst)", value: Math.round(Math.max(...runs.map((r) => r.peakRssMiB))), unit: "MiB", max: 200 },
-  ],
-  { runs },
-);
-process.exitCode = ok ? 0 : 1;

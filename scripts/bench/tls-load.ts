@@ -3,8 +3,8 @@
  * wrk cannot present a client certificate, so this is a lean Node client on raw TLS sockets (no
  * http module: a constant request buffer, responses framed by Content-Length). Two modes:
  * - connections: every request on a new mTLS connection (full handshake, no session reuse);
- * - requests: requests back to back on kept-alive connections.
- * Prints one JSON line: { completed, errors, seconds, firstError }.
+ * - requests: requests back to back on kept-alive connections (measured once all are established).
+ * Prints one JSON line when done: { completed, completedAll, errors, seconds, cpuSeconds, firstError }.
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
@@ -23,9 +23,14 @@ export interface GenConfig {
 }
 
 export interface GenResult {
+  /** Responses within the measuring window. */
   readonly completed: number;
+  /** Responses from the first to the last (warm-up included): what the front's whole-run CPU time served. */
+  readonly completedAll: number;
   readonly errors: number;
   readonly seconds: number;
+  /** This generator's own CPU time over the measuring window (1 s per second = one core). */
+  readonly cpuSeconds: number;
   readonly firstError?: string;
 }
 
@@ -50,9 +55,13 @@ function run(c: GenConfig): Promise<GenResult> {
   let measuring = false;
   let stopped = false;
   let completed = 0;
+  let completedAll = 0;
   let errors = 0;
   let firstError: string | undefined;
   const sockets = new Set<tls.TLSSocket>();
+  /** Kept-alive connections that have had their first response (their handshake is behind them). */
+  let established = 0;
+  let onEstablished: () => void = () => {};
 
   const loop = (): void => {
     if (stopped) return;
@@ -60,6 +69,7 @@ function run(c: GenConfig): Promise<GenResult> {
     const socket = tls.connect({ host: c.host, port: c.port, key, cert, rejectUnauthorized: false, servername: "ums.lab.test" }, () => socket.write(request));
     sockets.add(socket);
     let done = false;
+    let answered = false;
     const next = (failed: string | undefined) => {
       if (done) return;
       done = true;
@@ -86,6 +96,11 @@ function run(c: GenConfig): Promise<GenResult> {
         if (n < 0) return;
         if (!pending.subarray(9, 12).equals(Buffer.from("200"))) return next(`status ${pending.toString("latin1", 9, 12)}`);
         if (measuring) completed++;
+        if (!stopped) completedAll++;
+        if (keepAlive && !answered) {
+          answered = true;
+          if (++established >= c.concurrency) onEstablished();
+        }
         pending = pending.subarray(n);
         if (!keepAlive) return next(undefined);
         if (stopped) return next(undefined);
@@ -97,18 +112,26 @@ function run(c: GenConfig): Promise<GenResult> {
   };
 
   for (let i = 0; i < c.concurrency; i++) loop();
+  // Kept-alive requests are measured once every connection is up (a loaded machine may take longer
+  // than the warm-up for the handshakes), or after 20 s at the latest.
+  const warm = Promise.all([
+    new Promise((r) => setTimeout(r, c.warmupMs)),
+    keepAlive ? new Promise<void>((r) => ((onEstablished = r), setTimeout(r, 20_000))) : undefined,
+  ]);
   return new Promise((resolve) => {
-    setTimeout(() => {
+    void warm.then(() => {
       measuring = true;
       const start = process.hrtime.bigint();
+      const cpu0 = process.cpuUsage();
       setTimeout(() => {
         measuring = false;
         stopped = true;
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        const cpu = process.cpuUsage(cpu0);
         for (const s of sockets) s.destroy();
-        resolve({ completed, errors, seconds, firstError });
+        resolve({ completed, completedAll, errors, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, firstError });
       }, c.durationMs);
-    }, c.warmupMs);
+    });
   });
 }
 

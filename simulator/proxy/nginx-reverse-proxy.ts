@@ -172,32 +172,63 @@ export class NginxReverseProxy {
     });
     fs.writeFileSync(files.configPath, config, { mode: 0o644 });
 
-    // -p/-c/-e keep nginx away from the system's config, pid and log paths, also while testing.
-    const base = ["-p", `${dir}/`, "-c", files.configPath, "-e", files.errorLog];
-    const prefix = o.commandPrefix ?? [];
-    const run = (args: string[]) => (prefix.length ? { cmd: prefix[0], args: [...prefix.slice(1), binary, ...args] } : { cmd: binary, args });
-
-    const check = run([...base, "-t", "-q"]);
-    const checked = spawnSync(check.cmd, check.args, { encoding: "utf8" });
-    if (checked.error || checked.status !== 0) {
-      const why = (checked.stderr || checked.error?.message || "").trim() || tail(files.errorLog);
-      throw new UserError(`nginx rejected the generated config ${files.configPath}:\n${why}`);
-    }
-
-    fs.rmSync(files.pidPath, { force: true });
-    const main = run([...base, "-g", "daemon off; master_process on;"]);
-    const child = spawn(main.cmd, main.args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const started = new StartedNginxReverseProxy(child, host, port, dir, files);
-    try {
-      await started.waitUntilListening(o.startTimeoutMs ?? 10_000, () => stderr);
-    } catch (e) {
-      await started.stop();
-      throw e;
-    }
-    return started;
+    return runNginx(files, { dir, host, port, binary, commandPrefix: o.commandPrefix, startTimeoutMs: o.startTimeoutMs });
   }
+}
+
+/** The files of one nginx run: its config, and the pid file and logs the config names. */
+export interface NginxRunFiles {
+  readonly configPath: string;
+  readonly pidPath: string;
+  readonly accessLog: string;
+  readonly errorLog: string;
+}
+
+export interface NginxRunOptions {
+  /** nginx's prefix directory (`-p`). */
+  readonly dir: string;
+  /** Where the config listens. */
+  readonly host: string;
+  readonly port: number;
+  /** @default "nginx" (see resolveNginxBinary) */
+  readonly binary?: string;
+  /** Words run before nginx (e.g. `ip netns exec ns1`). @default [] */
+  readonly commandPrefix?: readonly string[];
+  /** @default 10000 */
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Checks a written nginx.conf (`nginx -t`) and runs nginx on it in the foreground until it listens:
+ * the reverse proxy's start, and the ALB bench's nginx fronts (configs of their own).
+ */
+export async function runNginx(files: NginxRunFiles, o: NginxRunOptions): Promise<StartedNginxReverseProxy> {
+  const binary = resolveNginxBinary(o.binary);
+  // -p/-c/-e keep nginx away from the system's config, pid and log paths, also while testing.
+  const base = ["-p", `${o.dir}/`, "-c", files.configPath, "-e", files.errorLog];
+  const prefix = o.commandPrefix ?? [];
+  const run = (args: string[]) => (prefix.length ? { cmd: prefix[0], args: [...prefix.slice(1), binary, ...args] } : { cmd: binary, args });
+
+  const check = run([...base, "-t", "-q"]);
+  const checked = spawnSync(check.cmd, check.args, { encoding: "utf8" });
+  if (checked.error || checked.status !== 0) {
+    const why = (checked.stderr || checked.error?.message || "").trim() || tail(files.errorLog);
+    throw new UserError(`nginx rejected the generated config ${files.configPath}:\n${why}`);
+  }
+
+  fs.rmSync(files.pidPath, { force: true });
+  const main = run([...base, "-g", "daemon off; master_process on;"]);
+  const child = spawn(main.cmd, main.args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const started = new StartedNginxReverseProxy(child, o.host, o.port, o.dir, files);
+  try {
+    await started.waitUntilListening(o.startTimeoutMs ?? 10_000, () => stderr);
+  } catch (e) {
+    await started.stop();
+    throw e;
+  }
+  return started;
 }
 
 export class StartedNginxReverseProxy {
@@ -216,7 +247,7 @@ export class StartedNginxReverseProxy {
     readonly port: number,
     /** The directory nginx runs in. */
     readonly dir: string,
-    private readonly files: { readonly configPath: string; readonly pidPath: string; readonly accessLog: string; readonly errorLog: string },
+    private readonly files: NginxRunFiles,
   ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {

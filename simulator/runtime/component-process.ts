@@ -19,6 +19,8 @@ export interface ComponentCommand {
   readonly readyTimeoutMs?: number;
   /** Also append every line it prints to this file (for reading after the run). @default none */
   readonly logFile?: string;
+  /** Called with every line it prints on stdout, the ready line included (a fleet's event lines, as they come). @default none */
+  readonly onLine?: (line: string) => void;
 }
 
 /** Starts a process somewhere (the host, a network namespace, ...). */
@@ -112,6 +114,7 @@ export function startComponent<Ready = Record<string, unknown>>(cmd: ComponentCo
     createInterface({ input: child.stderr! }).on("line", keep);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       keep(line);
+      cmd.onLine?.(line);
       if (ready || !line.startsWith("{")) return;
       try {
         ready = JSON.parse(line) as Ready;

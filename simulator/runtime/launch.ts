@@ -64,10 +64,12 @@ export interface LaunchOptions {
   readonly logFile?: string;
   readonly readyTimeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Every line it prints on stdout, as it comes (see ComponentCommand.onLine). */
+  readonly onLine?: (line: string) => void;
 }
 
 /** Starts a component as a process and resolves once it printed its ready line. */
 export function launch<K extends ComponentKind>(kind: K, options: ProcessOptions[K], how: LaunchOptions = {}): Promise<RunningComponent<ReadyLine[K]>> {
   const { command, args } = commandLineOf(kind, options);
-  return startComponent<ReadyLine[K]>({ name: how.name ?? kind, command, args, logFile: how.logFile, readyTimeoutMs: how.readyTimeoutMs, env: how.env }, how.spawner ?? hostSpawner);
+  return startComponent<ReadyLine[K]>({ name: how.name ?? kind, command, args, logFile: how.logFile, readyTimeoutMs: how.readyTimeoutMs, env: how.env, onLine: how.onLine }, how.spawner ?? hostSpawner);
 }

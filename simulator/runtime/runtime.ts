@@ -57,6 +57,8 @@ export interface Placement {
 export interface ReverseProxyHandle {
   readonly url: string;
   readonly logs: { readonly access: string; readonly error: string };
+  /** The nginx master's process id where it runs on this machine (benches read its memory); undefined in a container. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 

@@ -76,6 +76,7 @@ interface Front {
   readonly devices: Omit<DeviceEndpoints, "serverName" | "trustedCaFile">;
   readonly albLogsDir?: string;
   readonly nginxLogs?: StartedTopology["nginxLogs"];
+  readonly nginxPid?: number;
 }
 
 /** The backend: an ICG with the UMS connecting out to it, or the UMS itself. */
@@ -125,7 +126,7 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
       { side: ctx.definition.sides.front! },
     );
     ctx.onStop(() => proxy.stop());
-    return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs };
+    return { devices: { enrollmentUrl: proxy.url, clusterUrl: proxy.url, webAppUrl: proxy.url }, nginxLogs: proxy.logs, nginxPid: proxy.pid };
   },
 
   alb: async (ctx, backend) => {
@@ -196,6 +197,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       ums: { host: backend.ums.host, port: backend.ums.port },
       albLogsDir: front.albLogsDir,
       nginxLogs: front.nginxLogs,
+      nginxPid: front.nginxPid,
       components,
       startMs: Math.round(performance.now() - t0),
       stop: async () => {

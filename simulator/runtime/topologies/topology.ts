@@ -35,6 +35,8 @@ export interface StartedTopology {
   readonly albLogsDir?: string;
   /** nginx's access and error logs. */
   readonly nginxLogs?: { readonly access: string; readonly error: string };
+  /** The nginx master's process id (the benches read its memory and CPU, workers included). */
+  readonly nginxPid?: number;
   /** The components' processes, by name (ums, alb, icg), for their logs. */
   readonly components: Readonly<Record<string, ComponentHandle<unknown>>>;
   /** Milliseconds the start took. */
