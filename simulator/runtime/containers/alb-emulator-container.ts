@@ -7,7 +7,7 @@ import { readStack } from "../../terraform/read-stack";
 import type { MtlsMode } from "../../terraform/stack-model";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
-import { ENTRIES } from "../launch";
+import { ENTRIES, READY_LINE } from "../launch";
 import { albArgs } from "../../alb/process-options";
 import type { AlbReadyInfo } from "../../alb/alb-emulator";
 
@@ -46,7 +46,7 @@ export interface AlbEmulatorContainerOptions extends ComponentContainerOptions {
 /** The line `ums-edge alb` prints when ready. */
 export type AlbReadyLine = AlbReadyInfo;
 
-const isAlbReady = (j: Record<string, unknown>) => j.component === "alb" && typeof j.listeners === "object";
+const isAlbReady = READY_LINE.alb;
 const LOGS_IN_CONTAINER = "/logs";
 
 export class AlbEmulatorContainer extends ComponentContainer {

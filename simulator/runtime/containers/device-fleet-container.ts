@@ -3,7 +3,7 @@ import type { LabDeviceKind } from "../../pki";
 import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
-import { ENTRIES } from "../launch";
+import { ENTRIES, READY_LINE } from "../launch";
 import { devicesArgs } from "../../device/process-options";
 import { pkiDir } from "./mock-ums-container";
 
@@ -60,7 +60,7 @@ export interface DeviceEventLine {
   readonly [key: string]: unknown;
 }
 
-const isStarted = (j: Record<string, unknown>) => j.event === "started" && j.component === "devices";
+const isStarted = READY_LINE.devices;
 
 export class DeviceFleetContainer extends ComponentContainer {
   constructor(options: DeviceFleetContainerOptions) {

@@ -2,7 +2,7 @@ import type { LabPki } from "../../pki/lab-pki";
 import { UserError } from "../../../core/errors";
 import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
 import { imageName } from "./images";
-import { ENTRIES } from "../launch";
+import { ENTRIES, READY_LINE } from "../launch";
 import { umsArgs, UmsReadyLine } from "../../ums/process-options";
 
 /**
@@ -37,7 +37,7 @@ export function pkiDir(pki: string | LabPki): string {
   return typeof pki === "string" ? pki : pki.dir;
 }
 
-const isUmsReady = (j: Record<string, unknown>) => j.event === "ready" && j.component === "ums";
+const isUmsReady = READY_LINE.ums;
 
 export class MockUmsContainer extends ComponentContainer {
   private readonly options: MockUmsContainerOptions;
