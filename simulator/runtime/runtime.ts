@@ -37,6 +37,8 @@ export interface Runtime {
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult | undefined>;
   /** True when security groups really are enforced between the sides. */
   readonly isolated: boolean;
+  /** How many topologies may run at once (their components cannot collide). @default 1 */
+  readonly topologiesAtOnce?: number;
   /** An IMI client from the admin's vantage point: the UMS's own side (its network, or the instance itself). */
   adminClient(options: ImiClientOptions, side: NetworkSide): Promise<ImiClient>;
   stop(): Promise<void>;

@@ -23,6 +23,8 @@ const OUT = "/out";
 export interface ProcessContainerOptions extends ComponentContainerOptions {
   /** Environment of the component (e.g. AWS credentials for S3). @default none */
   readonly env?: Readonly<Record<string, string>>;
+  /** More flags of the component, after those its options give. @default none */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Where a host path went in the container. */
@@ -85,7 +87,7 @@ export class ProcessContainer<K extends ComponentKind> extends ComponentContaine
     if (dirs.length) this.withCopyDirectoriesToContainer(dirs.map((d) => ({ source: d.host, target: d.container })));
     if (inside.mounts.length) this.withBindMounts(inside.mounts.map((m) => ({ source: m.host, target: m.container, mode: "rw" as const })));
     if (container.env) this.withEnvironment({ ...container.env });
-    this.withCommand([ENTRIES[kind], ...argsOf(kind, inside.options)]);
+    this.withCommand([ENTRIES[kind], ...argsOf(kind, inside.options), ...(container.extraArgs ?? [])]);
   }
 
   override async start(): Promise<StartedProcessContainer<K>> {
