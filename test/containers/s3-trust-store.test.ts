@@ -35,14 +35,14 @@ beforeAll(async () => {
 afterAll(() => synth?.cleanup());
 
 /** The rogue CA that issued the `other-ca` lab device: a bundle that does not trust our devices. */
-function rogueBundle(): Buffer {
-  const blocks = fs.readFileSync(pki.devices["other-ca"].chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+function rogueBundle(of: LabPki = pki): Buffer {
+  const blocks = fs.readFileSync(of.devices["other-ca"].chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
   return Buffer.from(blocks.slice(1).join(""));
 }
 
 /** Whether the listener's TLS handshake admits a device certificate (any HTTP answer means it did). */
-async function admits(url: string, kind: "good" | "other-ca" | "revoked"): Promise<boolean> {
-  return request(`${url}/device-connector/v1/ws`, { cert: pki.devices[kind] }).then(
+async function admits(url: string, kind: "good" | "other-ca" | "revoked", devices: LabPki = pki): Promise<boolean> {
+  return request(`${url}/device-connector/v1/ws`, { cert: devices.devices[kind] }).then(
     () => true,
     () => false,
   );
@@ -167,10 +167,10 @@ describeWithEngine("the container runtime deploys the stack's S3 objects and the
       }
       bundleKey = gets.find((g) => g.key.endsWith("client-ca-chain.pem"))!.key;
       const url = first.devices.clusterUrl;
-      expect(await admits(url, "good")).toBe(true);
-      expect(await admits(url, "other-ca")).toBe(false);
+      expect(await admits(url, "good", lab.pki)).toBe(true);
+      expect(await admits(url, "other-ca", lab.pki)).toBe(false);
       // The CRL came from S3 too.
-      expect(await admits(url, "revoked")).toBe(false);
+      expect(await admits(url, "revoked", lab.pki)).toBe(false);
     } finally {
       await first.stop();
     }
@@ -182,11 +182,11 @@ describeWithEngine("the container runtime deploys the stack's S3 objects and the
 
     // A newer (rogue) version under the same key: the trust store still names the deployed version.
     const pinned = s3.requests.filter((r) => r.method === "GET" && r.key === bundleKey)[0].versionId;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: bundleKey, Body: rogueBundle() }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: bundleKey, Body: rogueBundle(lab.pki) }));
     const again = await startTopology("alb-verify", runtime, lab, { instance: "again" });
     try {
-      expect(await admits(again.devices.clusterUrl, "good")).toBe(true);
-      expect(await admits(again.devices.clusterUrl, "other-ca")).toBe(false);
+      expect(await admits(again.devices.clusterUrl, "good", lab.pki)).toBe(true);
+      expect(await admits(again.devices.clusterUrl, "other-ca", lab.pki)).toBe(false);
       expect(s3.requests.filter((r) => r.method === "GET" && r.key === bundleKey).map((r) => r.versionId)).toEqual([pinned, pinned]);
     } finally {
       await again.stop();
@@ -212,8 +212,8 @@ describeWithLocalStack("LocalStack's S3 holds the trust store, the CRL and the l
     expect(runtime.describe()).toMatch(/LocalStack/);
     const topology = await startTopology("alb-verify", runtime, lab);
     try {
-      expect(await admits(topology.devices.clusterUrl, "good")).toBe(true);
-      expect(await admits(topology.devices.clusterUrl, "revoked")).toBe(false);
+      expect(await admits(topology.devices.clusterUrl, "good", lab.pki)).toBe(true);
+      expect(await admits(topology.devices.clusterUrl, "revoked", lab.pki)).toBe(false);
     } finally {
       await topology.stop();
     }
