@@ -142,7 +142,11 @@ fi
 
 # --- 2. build and images ------------------------------------------------------------------------
 step "build (dist/)"
-timed "npm run build" npm run --silent build
+if [ "${UMS_EDGE_CI_BUILT:-}" = 1 ] && [ -f dist/cli/index.js ]; then
+  echo "dist/ was built by this CI run's test command (UMS_EDGE_CI_BUILT=1)"
+else
+  timed "npm run build" npm run --silent build
+fi
 
 if [ "$MODE" != none ]; then
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || timed "install nginx" bash scripts/ensure-system-tools.sh
