@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { ImageName } from "testcontainers";
@@ -136,6 +137,8 @@ export class ContainerRuntime implements Runtime {
   private readonly deployments = new Map<string, Promise<S3Deployment>>();
   private reachable = false;
   private seq = 0;
+  /** On every container and network of the run: which run, and which process (for removing what a killed run left). */
+  private readonly labels: Record<string, string>;
 
   private constructor(
     readonly runId: string,
@@ -144,7 +147,9 @@ export class ContainerRuntime implements Runtime {
     private readonly private_: StartedContainerNetwork,
     private readonly s3: ContainerS3 | undefined,
     private readonly note: (line: string) => void,
-  ) {}
+  ) {
+    this.labels = runLabels(runId);
+  }
 
   /** Engine, images, networks and (where its image is there) LocalStack; everything is removed again if a step fails. */
   static async start(options: ContainerRuntimeOptions = {}): Promise<ContainerRuntime> {
@@ -152,13 +157,14 @@ export class ContainerRuntime implements Runtime {
     const timeoutMs = options.engineTimeoutMs ?? 20_000;
     const where = process.env.DOCKER_HOST ?? "/var/run/docker.sock";
     const client = await withTimeout(connectEngine(), timeoutMs, () => new UserError(`the Docker engine at ${where} did not answer within ${timeoutMs / 1000} s\n  fix: check that it runs ('docker info'), or point DOCKER_HOST at one that does`));
+    await removeStaleRuns(note);
     if (options.ensureImages ?? true) await ensureImages(client, note);
     const runId = randomSuffix();
     const created: Array<{ stop(): Promise<unknown> }> = [];
     try {
-      const internet = await new ContainerNetwork({ name: `ums-edge-${runId}-internet` }).start();
+      const internet = await new ContainerNetwork({ name: `ums-edge-${runId}-internet`, labels: runLabels(runId) }).start();
       created.push(internet);
-      const private_ = await new ContainerNetwork({ name: `ums-edge-${runId}-private`, internal: true }).start();
+      const private_ = await new ContainerNetwork({ name: `ums-edge-${runId}-private`, internal: true, labels: runLabels(runId) }).start();
       created.push(private_);
       const s3 = await ContainerRuntime.startS3(options.s3 ?? "localstack", runId, internet, note, created);
       return new ContainerRuntime(runId, `${String(client.info.containerRuntime.serverVersion)} at ${where}`, internet, private_, s3, note);
@@ -181,7 +187,7 @@ export class ContainerRuntime implements Runtime {
       return undefined;
     }
     // Its own network (not internal: testcontainers publishes its port for this process); the ALB joins it.
-    const aws = await new ContainerNetwork({ name: `ums-edge-${runId}-aws` }).start();
+    const aws = await new ContainerNetwork({ name: `ums-edge-${runId}-aws`, labels: runLabels(runId) }).start();
     created.push(aws);
     const localstack = await startLocalStack({ network: aws, pull: false, name: `ums-edge-${runId}-localstack` });
     created.push(localstack);
@@ -303,7 +309,7 @@ export class ContainerRuntime implements Runtime {
       if (this.s3.network) extraNetworks.push(this.s3.network);
     }
     const name = this.containerName(placement.name ?? kind);
-    const container = new ProcessContainer(kind, opts, { name, network: networks[0], extraNetworks, publishPorts: false, logFile: placement.logFile, env, startupTimeoutMs: READY_TIMEOUT_MS, labels: { "ums-edge.run": this.runId } });
+    const container = new ProcessContainer(kind, opts, { name, network: networks[0], extraNetworks, publishPorts: false, logFile: placement.logFile, env, startupTimeoutMs: READY_TIMEOUT_MS, labels: this.labels });
     const started = await container.start();
     const address = this.register(name, started, side);
     const ready = this.readyAsSeenHere(started.getReadyLine() as ReadyLine[K], address, started.paths);
@@ -379,7 +385,7 @@ export class ContainerRuntime implements Runtime {
       network: networks[0],
       extraNetworks: networks.slice(1),
       logFile: path.join(dir, "nginx-output.log"),
-      labels: { "ums-edge.run": this.runId },
+      labels: this.labels,
     }).start();
     const address = this.register(name, started, placement.side);
     const handle = {
@@ -401,7 +407,7 @@ export class ContainerRuntime implements Runtime {
   /** A TCP connect from a probe container on `from`'s networks. */
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult> {
     const networks = this.networksOf(from);
-    return new TcpProbeContainer({ host, port, timeoutMs: 1500, name: this.containerName(`probe-${from}`), network: networks[0], extraNetworks: networks.slice(1), publishPorts: false, labels: { "ums-edge.run": this.runId } }).probe();
+    return new TcpProbeContainer({ host, port, timeoutMs: 1500, name: this.containerName(`probe-${from}`), network: networks[0], extraNetworks: networks.slice(1), publishPorts: false, labels: this.labels }).probe();
   }
 
   /** The admin's requests go from this process, which is on the internal network's bridge (the company network). */
@@ -415,4 +421,34 @@ export class ContainerRuntime implements Runtime {
     await this.s3?.stop().catch(() => undefined);
     for (const n of [this.private_, this.internet]) await n.stop().catch(() => undefined);
   }
+}
+
+const RUN_LABEL = "ums-edge.run";
+const PID_LABEL = "ums-edge.pid";
+
+function runLabels(runId: string): Record<string, string> {
+  return { [RUN_LABEL]: runId, [PID_LABEL]: `${os.hostname()}/${process.pid}` };
+}
+
+/** True when the process that labelled a run is gone (a run killed before it could clean up). */
+function ownerGone(label: string | undefined): boolean {
+  const [host, pid] = (label ?? "").split("/");
+  if (host !== os.hostname() || !Number(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Removes the containers and networks of runs on this machine whose process is gone (killed, e.g. with Ctrl-C). */
+async function removeStaleRuns(note: (line: string) => void): Promise<void> {
+  const docker = (await connectEngine()).container.dockerode;
+  const filters = JSON.stringify({ label: [PID_LABEL] });
+  const containers = (await docker.listContainers({ all: true, filters })).filter((c) => ownerGone(c.Labels[PID_LABEL]));
+  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+  const networks = (await docker.listNetworks({ filters })).filter((n) => ownerGone(n.Labels?.[PID_LABEL]));
+  for (const n of networks) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  if (containers.length || networks.length) note(`removed ${containers.length} container(s) and ${networks.length} network(s) left by an earlier run that was stopped before it could clean up`);
 }
