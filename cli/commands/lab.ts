@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
-import { untilSignal } from "../signals";
+import { holdUntil, untilSignal } from "../signals";
 import { prepareLab } from "../../simulator/runtime/lab";
 import { prepareLabFromConfig } from "../../simulator/runtime/user-lab";
 import { chooseRuntime } from "../../simulator/runtime/runtime";
@@ -52,7 +52,7 @@ export function registerLab(program: Command): void {
               })}\n`,
             );
             process.stderr.write(`lab up: ${topology.name} is running; stop with Ctrl-C\n`);
-            await stopping;
+            await holdUntil(stopping);
           } finally {
             await topology.stop();
           }
