@@ -37,6 +37,12 @@ export interface StackVariantFacts {
   readonly listeners: readonly ListenerFacts[];
   /** The target group's health-check path (the backend's). */
   readonly healthPath: string;
+  /**
+   * Whether the load balancer forwards only IGEL's device and web-app paths (404 for the rest) unless
+   * the config says otherwise: on for a UMS (IGEL's reverse-proxy guidance), off for an ICG, which is
+   * built to face the internet; false without a load balancer.
+   */
+  readonly pathAllowListByDefault: boolean;
   /** The header the backend reads the client certificate from, before any rename; none without a load balancer. */
   readonly forwardedHeader?: MtlsHeaderKey;
 }
@@ -53,6 +59,7 @@ function alb(name: StackVariant, code: string, backend: Backend, mode: MtlsMode)
     mtlsMode: mode,
     listeners: mode === "verify" ? [MTLS_VERIFY, TLS_ENROLLMENT] : [MTLS_PASSTHROUGH],
     healthPath: HEALTH_CHECK_PATH[backend],
+    pathAllowListByDefault: backend === "ums",
     forwardedHeader: mode === "verify" ? "leaf" : "clientcert",
   };
 }
@@ -62,8 +69,15 @@ export const STACK_VARIANT: Readonly<Record<StackVariant, StackVariantFacts>> = 
   "ums-alb-passthrough": alb("ums-alb-passthrough", "up", "ums", "passthrough"),
   "icg-alb-verify": alb("icg-alb-verify", "iv", "icg", "verify"),
   "icg-alb-passthrough": alb("icg-alb-passthrough", "ip", "icg", "passthrough"),
-  "ums-direct": { name: "ums-direct", code: "ud", backend: "ums", listeners: [], healthPath: HEALTH_CHECK_PATH.ums },
+  "ums-direct": { name: "ums-direct", code: "ud", backend: "ums", listeners: [], healthPath: HEALTH_CHECK_PATH.ums, pathAllowListByDefault: false },
 };
+
+/** The load-balanced variant with this backend and mTLS mode (every pair has one). */
+export function albVariantOf(backend: Backend, mode: MtlsMode): StackVariantFacts {
+  const found = Object.values(STACK_VARIANT).find((v) => v.backend === backend && v.mtlsMode === mode);
+  if (!found) throw new Error(`no stack variant has backend '${backend}' and mode '${mode}'`);
+  return found;
+}
 
 export function isStackVariant(value: string): value is StackVariant {
   return (STACK_VARIANTS as readonly string[]).includes(value);

@@ -1,8 +1,16 @@
 /**
- * The only file that imports @cdktf/provider-aws. Each resource comes from its own module path:
- * the package's barrel costs ~10x the time and ~8x the memory. Moving to CDK Terrain (cdktn) or
- * another provider build means changing these lines only.
+ * The one seam between ums-edge and the CDK: the only file in stacks/ that imports `constructs`,
+ * `cdktf` or `@cdktf/provider-aws`. Every other file imports from here, so moving to CDK Terrain
+ * (`cdktn`, `@cdktn/provider-aws`) or another provider build means changing these lines only
+ * (scripts/cdktn-compare.ts proves it by swapping this file alone).
+ *
+ * Each provider resource comes from its own module path: the package's barrel costs ~10x the time
+ * and ~8x the memory.
  */
+export { Construct } from "constructs";
+export { App, AssetType, Fn, LocalBackend, S3Backend, TerraformAsset, TerraformOutput, TerraformStack } from "cdktf";
+export type { ITerraformDependable } from "cdktf";
+
 export { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 export { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 export { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
@@ -26,3 +34,6 @@ export { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 export { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 export { Instance } from "@cdktf/provider-aws/lib/instance";
 export { Eip } from "@cdktf/provider-aws/lib/eip";
+export { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+export { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+export { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";

@@ -1,12 +1,11 @@
-import { Construct } from "constructs";
-import { S3Bucket, S3BucketOwnershipControls, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning } from "./aws";
+import { Construct, S3Bucket, S3BucketOwnershipControls, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning } from "./aws";
 
 export interface SecureBucketProps {
   /** Bucket name prefix; AWS appends a unique suffix. At most 37 characters. */
   readonly namePrefix: string;
   /** Policy statements besides the TLS-only deny, given the bucket's ARN. @default none */
   readonly statements?: (bucketArn: string) => object[];
-  /** Let `terraform destroy` delete a bucket that still holds objects (logs, bundle versions). @default true */
+  /** Let `terraform destroy` delete the bucket while it still holds objects (logs, bundle versions). @default false: destroy keeps a non-empty bucket */
   readonly forceDestroy?: boolean;
 }
 
@@ -18,7 +17,7 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: props.namePrefix, forceDestroy: props.forceDestroy ?? true });
+    this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: props.namePrefix, forceDestroy: props.forceDestroy ?? false });
     const bucket = this.bucket.id;
     this.versioning = new S3BucketVersioning(this, "versioning", { bucket, versioningConfiguration: { status: "Enabled" } });
     // SSE-S3 (AES256): ELB log delivery does not support SSE-KMS buckets.

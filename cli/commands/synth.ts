@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
-import { loadConfig } from "../../stacks/config/load-config";
+import { formatNotice, loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
 import { EXAMPLE_CONFIG } from "../../core/project-root";
 import { labPkiCertificates } from "../../simulator/pki/lab-pki";
@@ -17,6 +17,7 @@ export function registerSynth(program: Command): void {
     .action(
       runAction(async (opts: { config?: string; out: string; json?: boolean }) => {
         const config = await loadConfig(opts.config ?? path.relative(process.cwd(), EXAMPLE_CONFIG), { labPki: labPkiCertificates });
+        for (const notice of config.notices) process.stderr.write(`${formatNotice(notice)}\n`);
         const result = synthesize(config, path.resolve(opts.out));
         const plans = Object.values(result.stacks).map((dir) => planStack(dir));
         if (opts.json) {

@@ -1,4 +1,4 @@
-import { randomBytes, X509Certificate } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import forge from "node-forge";
 import { signCertificate } from "./native-sign";
 
@@ -120,22 +120,4 @@ export function issueCertificate(req: CertificateRequest): string {
   }
   signCertificate(cert, req.issuer.privateKeyPem);
   return forge.pki.certificateToPem(cert);
-}
-
-/** The X.509 version (1, 2 or 3) read from the DER: Node's X509Certificate does not expose it. */
-export function x509Version(cert: X509Certificate): number {
-  const der = cert.raw;
-  // Certificate SEQUENCE → TBSCertificate SEQUENCE → optional [0] EXPLICIT INTEGER version.
-  let offset = 0;
-  const skipHeader = () => {
-    offset++; // tag
-    const first = der[offset++];
-    if (first & 0x80) offset += first & 0x7f;
-  };
-  skipHeader(); // Certificate
-  skipHeader(); // TBSCertificate
-  if (der[offset] !== 0xa0) return 1;
-  skipHeader(); // [0]
-  skipHeader(); // INTEGER
-  return der[offset] + 1;
 }

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { certificatesFromPem } from "../../core/pem";
 import { parseCrls, normaliseSerial } from "../../core/crl-reader";
-import { x509Version } from "./certificates";
+import { isAwsMtlsKey, x509Version } from "../../core/x509";
 import { commonName } from "./dn";
 
 /**
@@ -37,19 +37,6 @@ export interface VerifyPolicy {
   readonly keyPolicy?: "aws" | "any";
   /** Refuse certificates older than X.509 v3 (AWS does). @default false */
   readonly requireV3?: boolean;
-}
-
-const AWS_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
-
-function keyAcceptedByAws(cert: X509Certificate): boolean {
-  const key = cert.publicKey;
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === "rsa") {
-    const bits = details.modulusLength ?? 0;
-    return bits >= 2048 && bits <= 8192;
-  }
-  if (key.asymmetricKeyType === "ec") return AWS_CURVES.has(details.namedCurve ?? "");
-  return false;
 }
 
 function parseDate(text: string): Date {
@@ -112,7 +99,7 @@ export class ChainVerifier {
 
     const path = this.buildPath(presented);
     if (policy.keyPolicy === "aws") {
-      const bad = path.find((c) => !keyAcceptedByAws(c));
+      const bad = path.find((c) => !isAwsMtlsKey(c.publicKey));
       if (bad) {
         const d = bad.publicKey.asymmetricKeyDetails;
         return {

@@ -110,6 +110,8 @@ function resolvePaths(value: unknown, dir: string, key = ""): unknown {
   if (typeof value === "string") {
     return ["fqdn", "createdAt", "dir", "entireChainSha256"].includes(key) || value === "lab" ? value : path.join(dir, value);
   }
+  // Arrays stay arrays (deviceCaShape.rsaBits): reuse compares the manifest with the inputs as JSON.
+  if (Array.isArray(value)) return value.map((v) => resolvePaths(v, dir, key));
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePaths(v, dir, k)]));
   }

@@ -124,8 +124,8 @@ function describeConditions(conditions: readonly ConditionModel[]): string {
   return conditions
     .map((c) => {
       switch (c.kind) {
-        case "path-pattern":
-          return `path ${c.values.join(", ")}`;
+        case "path-pattern": // wildcard patterns, regular expressions (regex_values), or both
+          return [c.values.length ? `path ${c.values.join(", ")}` : "", c.regexValues?.length ? `path matches ${c.regexValues.join(", ")}` : ""].filter(Boolean).join(" or ");
         case "host-header":
           return `host ${c.values.join(", ")}`;
         case "http-request-method":

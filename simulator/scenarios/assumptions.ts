@@ -13,6 +13,11 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "curl the 443 (verify) or 8443 (passthrough) listener with your own X-Amzn-Mtls-Clientcert-Leaf header and check that the UMS does not accept it",
   },
   {
+    id: "alb-path-not-normalised",
+    text: "AWS documents no normalisation of the request path before listener rules match (dot segments, percent-encoding), nor whether a rule's regular expression sees more than the path. The stacks answer `..` and the encoded spellings (%2e, %5c, %25, %c0/%c1, a backslash) with a fixed 400 ahead of the allow-list, so the allow-list holds whichever form the ALB matches and whatever the UMS normalises.",
+    checkOnRealSystem: "curl --path-as-is the 443 (verify) or 8443 listener with /device-connector/../umsapi/v3/serverstatus and /device-connector/%2e%2e/umsapi/v3/serverstatus: expect 400, and the access log's matched_rule_priority 2 or 3",
+  },
+  {
     id: "verify-no-cert-code",
     text: "Verify mode without a client certificate is logged as Failed:UnmappedConnectionError, and an X.509 v1 certificate as Failed:ClientCertTypeUnsupported (the code list is documented, which code applies to these two is not).",
     checkOnRealSystem: "read the connection log after such a connection",

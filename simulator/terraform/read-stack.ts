@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MTLS_HEADERS, MtlsHeaderKey } from "../../core/aws-headers";
 import { ProblemsError, UserError } from "../../core/errors";
+import { ALB_ATTRIBUTE_DEFAULTS, DESYNC_MITIGATION_MODES, XFF_HEADER_PROCESSING_MODES } from "../../core/alb-defaults";
 import { StackReader, TfResource } from "./stack-reader";
 import { parseExpression } from "./expressions";
 import type {
@@ -174,11 +175,27 @@ function readLogSettings(reader: StackReader, lb: TfResource, key: "access_logs"
   return { enabled, prefix: prefix.replace(/^\/+|\/+$/g, "") };
 }
 
+/** A string attribute that must be one of `allowed`; AWS's default when absent or unreadable. */
+function oneOf<T extends string>(reader: StackReader, lb: TfResource, attribute: string, allowed: readonly T[], fallback: T): T {
+  const value = reader.scalar(lb, attribute, lb.body[attribute], "string", fallback) ?? fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  reader.problem(lb, attribute, `'${value}' is not one of ${allowed.join(", ")}`, `use one of ${allowed.join(", ")}`);
+  return fallback;
+}
+
 function readLoadBalancer(reader: StackReader, lb: TfResource): LoadBalancerModel {
+  const d = ALB_ATTRIBUTE_DEFAULTS;
+  const flag = (attribute: string, fallback: boolean) => reader.scalar(lb, attribute, lb.body[attribute], "boolean", fallback) ?? fallback;
   return {
     address: lb.address,
     name: reader.scalar(lb, "name", lb.body.name, "string", lb.name) ?? lb.name,
-    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", 60) ?? 60,
+    idleTimeoutSeconds: reader.scalar(lb, "idle_timeout", lb.body.idle_timeout, "number", d.idleTimeoutSeconds) ?? d.idleTimeoutSeconds,
+    clientKeepAliveSeconds: reader.scalar(lb, "client_keep_alive", lb.body.client_keep_alive, "number", d.clientKeepAliveSeconds) ?? d.clientKeepAliveSeconds,
+    dropInvalidHeaderFields: flag("drop_invalid_header_fields", d.dropInvalidHeaderFields),
+    xffHeaderProcessingMode: oneOf(reader, lb, "xff_header_processing_mode", XFF_HEADER_PROCESSING_MODES, d.xffHeaderProcessingMode),
+    enableXffClientPort: flag("enable_xff_client_port", d.enableXffClientPort),
+    preserveHostHeader: flag("preserve_host_header", d.preserveHostHeader),
+    desyncMitigationMode: oneOf(reader, lb, "desync_mitigation_mode", DESYNC_MITIGATION_MODES, d.desyncMitigationMode),
     accessLogs: readLogSettings(reader, lb, "access_logs"),
     connectionLogs: readLogSettings(reader, lb, "connection_logs"),
   };
@@ -341,10 +358,10 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
   let ok = true;
   list.forEach((c, i) => {
     const at = `condition[${i}]`;
-    const values = (block: Record<string, unknown> | undefined, key: string): string[] | undefined => {
-      const v = block?.values;
+    const values = (block: Record<string, unknown> | undefined, key: string, attribute = "values"): string[] | undefined => {
+      const v = block?.[attribute];
       if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.includes("${"))) {
-        reader.problem(rule, `${at}.${key}.values`, "must be a list of literal strings");
+        reader.problem(rule, `${at}.${key}.${attribute}`, "must be a list of literal strings");
         return undefined;
       }
       return v as string[];
@@ -354,7 +371,9 @@ function readConditions(reader: StackReader, rule: TfResource): ConditionModel[]
     const method = reader.block(c, "http_request_method");
     const header = reader.block(c, "http_header");
     let parsed: ConditionModel | undefined;
-    if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
+    if (path && path.regex_values !== undefined) {
+      parsed = { kind: "path-pattern", values: path.values === undefined ? [] : (values(path, "path_pattern") ?? []), regexValues: values(path, "path_pattern", "regex_values") ?? [] };
+    } else if (path) parsed = { kind: "path-pattern", values: values(path, "path_pattern") ?? [] };
     else if (host) parsed = { kind: "host-header", values: values(host, "host_header") ?? [] };
     else if (method) parsed = { kind: "http-request-method", values: values(method, "http_request_method") ?? [] };
     else if (header) parsed = { kind: "http-header", name: String(header.http_header_name ?? "").toLowerCase(), values: values(header, "http_header") ?? [] };

@@ -1,4 +1,5 @@
 import type { MtlsHeaderKey } from "../../core/aws-headers";
+import type { DesyncMitigationMode, XffHeaderProcessingMode } from "../../core/alb-defaults";
 
 /**
  * The typed model of one synthesized stack (`cdk.tf.json`): only what an ALB emulator needs, with
@@ -27,6 +28,18 @@ export interface LoadBalancerModel {
   readonly name: string;
   /** Seconds a connection may stay idle (`idle_timeout`, AWS default 60). */
   readonly idleTimeoutSeconds: number;
+  /** Seconds a client connection may live (`client_keep_alive`, AWS default 3600). */
+  readonly clientKeepAliveSeconds: number;
+  /** `drop_invalid_header_fields` (AWS default false). */
+  readonly dropInvalidHeaderFields: boolean;
+  /** `xff_header_processing_mode` (AWS default append). */
+  readonly xffHeaderProcessingMode: XffHeaderProcessingMode;
+  /** `enable_xff_client_port` (AWS default false). */
+  readonly enableXffClientPort: boolean;
+  /** `preserve_host_header` (AWS default false). */
+  readonly preserveHostHeader: boolean;
+  /** `desync_mitigation_mode` (AWS default defensive). */
+  readonly desyncMitigationMode: DesyncMitigationMode;
   readonly accessLogs: LogSettings;
   readonly connectionLogs: LogSettings;
 }
@@ -91,9 +104,12 @@ export interface RuleModel {
   readonly actions: readonly ActionModel[];
 }
 
-/** A rule matches when every condition matches; a condition matches when any of its values does. */
+/**
+ * A rule matches when every condition matches; a condition matches when any of its values does.
+ * A path pattern's `regexValues` are regular expressions (`regex_values`, AWS provider >= 6.22).
+ */
 export type ConditionModel =
-  | { readonly kind: "path-pattern"; readonly values: readonly string[] }
+  | { readonly kind: "path-pattern"; readonly values: readonly string[]; readonly regexValues?: readonly string[] }
   | { readonly kind: "host-header"; readonly values: readonly string[] }
   | { readonly kind: "http-request-method"; readonly values: readonly string[] }
   | { readonly kind: "http-header"; readonly name: string; readonly values: readonly string[] };

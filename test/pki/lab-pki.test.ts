@@ -4,7 +4,7 @@ import { X509Certificate } from "node:crypto";
 import forge from "node-forge";
 import { initLabPki, loadLabPki, LabPki, BAD_DEVICE_KINDS, readChain } from "../../simulator/pki/lab-pki";
 import { ChainVerifier, ChainRefusal } from "../../simulator/pki/chain-verify";
-import { x509Version } from "../../simulator/pki/certificates";
+import { x509Version } from "../../core/x509";
 import { parseCrls } from "../../core/crl-reader";
 import { tempDir } from "../helpers/config";
 

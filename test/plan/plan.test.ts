@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { TRAVERSAL_DENY_REGEX } from "../../stacks/path-allow-list";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
@@ -8,7 +9,7 @@ import { writePublicFile } from "../../simulator/pki/files";
 import { loadConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
 import { labPkiCertificates, loadLabPki } from "../../simulator/pki/lab-pki";
-import { certificatesFromPem } from "../../core/pem";
+import { certificatesFromPem, pemOnly } from "../../core/pem";
 import { parseAppConfig } from "../../core/ums-app-config";
 import { projectRoot, EXAMPLE_CONFIG } from "../../core/project-root";
 import { baseConfig, tempDir, writeConfig } from "../helpers/config";
@@ -55,7 +56,8 @@ describe("the example config's stacks (synth --json)", () => {
       const bundle = certificatesFromPem(fs.readFileSync(pki().clientCaChain, "utf8"));
       expect(ts.caCount).toBe(bundle.length);
       expect(ts.bundleBytes).toBe(fs.statSync(ts.bundleFile).size);
-      expect(fs.readFileSync(ts.bundleFile, "utf8")).toBe(fs.readFileSync(pki().clientCaChain, "utf8"));
+      // synth writes the bundle's PEM blocks only, LF (the lab PKI's files are CRLF).
+      expect(fs.readFileSync(ts.bundleFile, "utf8")).toBe(pemOnly(fs.readFileSync(pki().clientCaChain, "utf8"), ["CERTIFICATE"]).text);
       expect(ts.cas.map((c) => c.subject)).toEqual(subjects(pki().clientCaChain));
       for (const [i, ca] of ts.cas.entries()) {
         expect(ca).toMatchObject({ keyType: "RSA 2048", ca: true, notAfter: new Date(bundle[i].validTo).toISOString() });
@@ -93,14 +95,20 @@ describe("the example config's stacks (synth --json)", () => {
     ]);
     expect(verify[1].headers.map((h) => h.name)).toEqual(["X-Amzn-Mtls-Clientcert-Serial-Number", "X-Amzn-Mtls-Clientcert-Issuer", "X-Amzn-Mtls-Clientcert-Subject", "X-Amzn-Mtls-Clientcert-Validity", "X-Amzn-Mtls-Clientcert-Leaf"]);
     expect(verify[0].headers).toEqual([]);
-    const allow = { priority: 10, when: "path /device-connector/*, /ums-appproxy/*, /wums-app/*, /webapp/*", then: "forward to ums-edge-uv-tg (HTTPS 8443)" };
+    // Traversal spellings are refused ahead of the allow-list, which AWS's three values per condition split in two rules.
+    const allowList = [
+      { priority: 2, when: "path *..*", then: "fixed-response 400" },
+      { priority: 3, when: `path matches ${TRAVERSAL_DENY_REGEX[0]}`, then: "fixed-response 400" },
+      { priority: 10, when: "path /device-connector/*, /ums-appproxy/*, /wums-app/*", then: "forward to ums-edge-uv-tg (HTTPS 8443)" },
+      { priority: 11, when: "path /webapp/*", then: "forward to ums-edge-uv-tg (HTTPS 8443)" },
+    ];
     for (const l of verify) {
       expect(l.allowList).toEqual({ on: true, paths: ["/device-connector/*", "/ums-appproxy/*", "/wums-app/*", "/webapp/*"] });
       expect(l.defaultAction).toBe("fixed-response 404");
     }
     // 443 first refuses a client's own certificate header, then applies the allow-list.
-    expect(verify[0].rules).toEqual([{ priority: 1, when: "header x-amzn-mtls-clientcert-leaf: *", then: "fixed-response 400" }, allow]);
-    expect(verify[1].rules).toEqual([allow]);
+    expect(verify[0].rules).toEqual([{ priority: 1, when: "header x-amzn-mtls-clientcert-leaf: *", then: "fixed-response 400" }, ...allowList]);
+    expect(verify[1].rules).toEqual(allowList);
     const passthrough = plan("ums-alb-passthrough").listeners;
     expect(passthrough.map((l) => [l.port, l.mtls, l.headers.map((h) => h.name)])).toEqual([[8443, "passthrough", ["X-Amzn-Mtls-Clientcert"]]]);
     // The ICG's default: no allow-list, everything forwarded.
@@ -125,6 +133,7 @@ describe("the example config's stacks (synth --json)", () => {
     expect(direct.outputs.map((o) => [o.name, o.value])).toEqual([
       ["cluster_address", "ums.lab.test:8443"],
       ["public_ip", undefined], // known after apply
+      ["servers", undefined],
       ["ums_application_yml", expect.stringContaining("enabled: false")],
     ]);
     // Behind an ALB the instance admits only the load balancer's security group.

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadConfig } from "../../stacks/config/load-config";
+import { formatNotice, loadConfig } from "../../stacks/config/load-config";
 import { ProblemsError } from "../../core/errors";
 import { baseConfig, tempDir, writeConfig } from "../helpers/config";
 import { testLabPki } from "../helpers/lab-pki";
@@ -35,6 +35,7 @@ beforeAll(async () => {
   copy(pki.web.entireChain, "chain.pem");
   copy(pki.icg.cert, "other-body.pem");
   copy(pki.icg.key, "other-key.pem");
+  fs.writeFileSync(path.join(dir, "many.crl.pem"), fs.readFileSync(pki.crl, "utf8").repeat(31));
   fs.writeFileSync(path.join(dir, "not-pem.pem"), fs.readFileSync(pki.clientCaChain, "utf8").replace(/-----(BEGIN|END) CERTIFICATE-----/g, ""));
   // Five CA levels: the too-deep device's sub-CAs, the device CA and the root.
   const deepChain = fs.readFileSync(pki.devices["too-deep"].chain, "utf8").split(/(?=-----BEGIN CERTIFICATE-----)/).slice(1).join("");
@@ -157,6 +158,76 @@ test.each<[string, () => Record<string, unknown> | string, string]>([
       "  fix: give the path of the chain exported with 'Export Client Certificate Chain'",
   ],
   [
+    "a CRL file with more revocation lists than a trust store takes",
+    () => baseConfig({ certificates: { ...files().certificates, crl: "many.crl.pem" } }),
+    HEAD +
+      "ums-edge.yaml: certificates.crl: 'many.crl.pem': holds 31 CRLs; an AWS trust store takes at most 30 revocation lists\n" +
+      "  fix: keep the CRLs of the CAs in the bundle",
+  ],
+  [
+    "three verify listeners on one load balancer",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-verify", listeners: { admin: { port: 9443, mtls: "verify" }, service: { port: 9444, mtls: "verify" } } }] }),
+    HEAD +
+      "ums-edge.yaml: stacks[0].listeners: would give the load balancer 3 listeners with mTLS verify (mtls, admin, service); AWS allows at most 2 per load balancer\n" +
+      "  fix: keep at most 2 verify listeners (set the others' mtls to 'off', or put them on a second stack)",
+  ],
+  [
+    "a passthrough listener on a verify stack",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-verify", listeners: { chain: { port: 9443, mtls: "passthrough" } } }] }),
+    HEAD +
+      "ums-edge.yaml: stacks[0].listeners.chain.mtls: 'passthrough' on a 'verify' stack: the backend reads one forwarded header, so every mTLS listener of a load balancer uses the stack's mode\n" +
+      "  fix: use 'off' or 'verify', or put this listener on a -passthrough stack",
+  ],
+  [
+    "an extra listener without a port, and a port used twice",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-verify", listeners: { extra: { mtls: "off" }, tls: { port: 8443 } } }] }),
+    HEAD +
+      "ums-edge.yaml: stacks[0].listeners.extra.port: required for a listener the variant does not have\n  fix: give its port\n" +
+      "ums-edge.yaml: stacks[0].listeners.tls.port: port 8443 is also used by listener 'mtls'\n  fix: give each listener its own port",
+  ],
+  [
+    "the mTLS mode of the variant's own listener changed",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-passthrough", listeners: { mtls: { mtls: "off" } } }] }),
+    HEAD + "ums-edge.yaml: stacks[0].listeners.mtls.mtls: 'mtls' is the variant's listener with mtls 'passthrough'; only its port can change\n  fix: remove 'mtls', or add a listener under another name",
+  ],
+  [
+    "an idle timeout over AWS's maximum",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-passthrough", loadBalancer: { idleTimeoutSeconds: 5000 } }] }),
+    HEAD + "ums-edge.yaml: stacks[0].loadBalancer.idleTimeoutSeconds: Too big: expected number to be <=4000\n  fix: give a number of at most 4000",
+  ],
+  [
+    "an X-Forwarded-For mode AWS does not have",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-passthrough", loadBalancer: { xffHeaderProcessingMode: "overwrite" } }] }),
+    HEAD + 'ums-edge.yaml: stacks[0].loadBalancer.xffHeaderProcessingMode: Invalid option: expected one of "append"|"preserve"|"remove"\n  fix: use one of: append, preserve, remove',
+  ],
+  [
+    "a health-check timeout not shorter than the interval",
+    () => baseConfig({ stacks: [{ variant: "ums-alb-passthrough", healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } }] }),
+    HEAD + "ums-edge.yaml: stacks[0].healthCheck.timeoutSeconds: 10 s is not less than the interval (10 s); AWS requires the timeout to be shorter\n  fix: lower healthCheck.timeoutSeconds or raise healthCheck.intervalSeconds",
+  ],
+  [
+    "load balancer attributes on ums-direct",
+    () => baseConfig({ stacks: [{ variant: "ums-direct", loadBalancer: { idleTimeoutSeconds: 300 } }] }),
+    HEAD + "ums-edge.yaml: stacks[0].loadBalancer: 'ums-direct' has no load balancer, so 'loadBalancer' does not apply\n  fix: remove it from this stack",
+  ],
+  [
+    "several servers with ums-direct and a single instance subnet",
+    () => baseConfig({ instance: { count: 2 }, network: { ...(baseConfig().network as object), instanceSubnetId: "subnet-0aaaaaaaaaaaaaaa1" } }),
+    HEAD +
+      "ums-edge.yaml: network.instanceSubnetId: set together with instance.count 2; several servers are spread over network.albSubnetIds (their Availability Zones, in turn)\n  fix: remove network.instanceSubnetId, or set instance.count to 1\n" +
+      "ums-edge.yaml: instance.count: 2 servers, but 'ums-direct' (stacks[4]) has no load balancer to spread devices over them\n  fix: set instance.count to 1, or remove the ums-direct stack",
+  ],
+  [
+    "an S3 state key with a leading slash",
+    () => baseConfig({ state: { s3: { bucket: "acme-state", key: "/ums-edge", region: "eu-west-1" } } }),
+    HEAD + "ums-edge.yaml: state.s3.key: expected an S3 key prefix without leading or trailing '/'",
+  ],
+  [
+    "an admin CIDR that is not one",
+    () => baseConfig({ instance: { adminCidrs: ["office"] } }),
+    HEAD + "ums-edge.yaml: instance.adminCidrs[0]: expected a CIDR block like '203.0.113.0/24'",
+  ],
+  [
     "not YAML",
     () => "project: ums-edge\nnetwork: [unclosed\n",
     "ums-edge.yaml is not valid YAML:\nums-edge.yaml:3:1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]\n  fix: correct the YAML syntax (indentation with spaces, 'key: value')",
@@ -177,6 +248,51 @@ test("accepts the files the IGEL guide exports", async () => {
   const config = await loadConfig(file, { labPki: labPkiCertificates });
   expect(config.stacks.map((s) => s.variant)).toHaveLength(5);
   expect(config.certificates.web?.privateKey).toBe(path.join(dir, "key.pem"));
-  expect(config.stacks.find((s) => s.variant === "ums-alb-verify")?.pathAllowList).toBe(true);
-  expect(config.stacks.find((s) => s.variant === "icg-alb-verify")?.pathAllowList).toBe(false);
+  // Left-out options stay undefined: their defaults are the constructs'.
+  expect(config.stacks.find((s) => s.variant === "ums-alb-verify")?.pathAllowList).toBeUndefined();
+  // node-forge wrote the copied lab files with CRLF: synth says that its copies for AWS are LF.
+  expect(config.notices.map((n) => [n.level, n.field, n.problem.endsWith("(dropped: CRLF line endings)")])).toEqual([
+    ["note", "certificates.clientCaChain", true],
+    ["note", "certificates.web.headOnlyBody", true],
+    ["note", "certificates.web.entireChain", true],
+  ]);
+});
+
+test("a config naming labPki without a lab PKI provider is refused, and nothing is written", async () => {
+  const pkiDir = path.join(dir, "never-created-pki");
+  const file = writeConfig(dir, baseConfig({ certificates: { labPki: pkiDir } }), "lab.yaml");
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    await expect(loadConfig("lab.yaml")).rejects.toThrow(
+      new ProblemsError([
+        {
+          file: "lab.yaml",
+          field: "certificates.labPki",
+          problem: "a generated test PKI is not available here (nothing creates it while only loading a config)",
+          fix: "synthesize with 'ums-edge synth' (it creates the lab PKI), or give your UMS's exported files instead",
+        },
+      ], "lab.yaml is not a valid ums-edge configuration:"),
+    );
+  } finally {
+    process.chdir(cwd);
+  }
+  expect(fs.existsSync(pkiDir)).toBe(false);
+  expect(fs.existsSync(file)).toBe(true);
+});
+
+describe("devices.heartbeatSeconds against the load balancers' idle timeout", () => {
+  test("warns, naming the stack and the fix, when a stack's idle timeout is not above the heartbeat interval", async () => {
+    const file = writeConfig(dir, baseConfig({ devices: { heartbeatSeconds: 90 }, stacks: [{ variant: "ums-alb-verify" }, { variant: "ums-alb-passthrough", loadBalancer: { idleTimeoutSeconds: 120 } }, { variant: "ums-direct" }] }), "heartbeat.yaml");
+    const config = await loadConfig(file, { labPki: labPkiCertificates });
+    expect(config.notices.map(formatNotice)).toEqual([
+      `warning: ${file}: stacks[0].loadBalancer.idleTimeoutSeconds: the 'ums-alb-verify' load balancer closes connections idle for 60 s (AWS's default), but devices.heartbeatSeconds is 90: every quiet device WebSocket is cut and re-established about every 90 s\n` +
+        "  fix: set stacks[0].loadBalancer.idleTimeoutSeconds above 90 (e.g. 180)",
+    ]);
+  });
+
+  test("says nothing when the heartbeat interval is not stated (IGEL does not publish it)", async () => {
+    const config = await loadConfig(writeConfig(dir, baseConfig({ stacks: [{ variant: "ums-alb-verify" }] }), "no-heartbeat.yaml"), { labPki: labPkiCertificates });
+    expect(config.notices).toEqual([]);
+  });
 });

@@ -4,8 +4,9 @@ import { X509Certificate } from "node:crypto";
 import { Testing, TerraformStack } from "cdktf";
 import { EdgeStack } from "../../stacks/edge-stack";
 import { DirectStack } from "../../stacks/direct-stack";
-import { synthesize } from "../../stacks/app";
-import { AcmCertificate, DataAwsAmi, Eip, Instance, Lb, LbListener, LbListenerRule, LbTargetGroup, LbTrustStore, LbTrustStoreRevocation, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning, VpcSecurityGroupIngressRule } from "../../stacks/aws";
+import { directStackProps, edgeStackProps, stageAssets, synthesize } from "../../stacks/app";
+import { AcmCertificate, DataAwsAmi, Eip, IamInstanceProfile, IamRolePolicyAttachment, Instance, Lb, LbListener, LbListenerRule, LbTargetGroup, LbTrustStore, LbTrustStoreRevocation, S3Bucket, S3BucketPolicy, S3BucketPublicAccessBlock, S3BucketServerSideEncryptionConfiguration, S3BucketVersioning, VpcSecurityGroupIngressRule } from "../../stacks/aws";
+import { TRAVERSAL_DENY_PATTERNS, TRAVERSAL_DENY_REGEX } from "../../stacks/path-allow-list";
 import type { EdgeConfig, StackSpec } from "../../stacks/config/load-config";
 import { loadTestConfig, tempDir } from "../helpers/config";
 import { testLabPki, testPkiDir } from "../helpers/lab-pki";
@@ -27,7 +28,7 @@ function spec(variant: string, cfg = config): StackSpec {
 function synthOf(variant: string, cfg = config): string {
   const app = Testing.app();
   const s = spec(variant, cfg);
-  const stack: TerraformStack = s.mtlsMode ? new EdgeStack(app, cfg, s) : new DirectStack(app, cfg, s);
+  const stack: TerraformStack = s.mtlsMode ? new EdgeStack(app, edgeStackProps(cfg, s, stageAssets(cfg, tempDir()))) : new DirectStack(app, directStackProps(cfg, s));
   return Testing.synth(stack);
 }
 
@@ -126,11 +127,18 @@ describe("verify variant (ums-alb-verify)", () => {
     expect(synth).toHaveResource(AcmCertificate);
   });
 
-  test("ALB is internet-facing, drops invalid headers, writes access and connection logs", () => {
+  test("ALB is internet-facing, writes every attribute with its default, drops invalid headers, writes access and connection logs", () => {
     expect(synth).toHaveResourceWithProperties(Lb, {
       internal: false,
       load_balancer_type: "application",
       drop_invalid_header_fields: true,
+      idle_timeout: 60,
+      client_keep_alive: 3600,
+      xff_header_processing_mode: "append",
+      enable_xff_client_port: false,
+      preserve_host_header: false,
+      desync_mitigation_mode: "defensive",
+      enable_deletion_protection: false,
       access_logs: expect.objectContaining({ enabled: true, prefix: "alb/access" }),
       connection_logs: expect.objectContaining({ enabled: true, prefix: "alb/connection" }),
       depends_on: [expect.stringMatching(/^aws_s3_bucket_policy\./)],
@@ -142,18 +150,24 @@ describe("verify variant (ums-alb-verify)", () => {
     const allow = policies.flatMap((p) => p.Statement).find((s: Json) => s.Sid === "AllowElbLogDelivery");
     expect(allow.Principal).toEqual({ AWS: "arn:aws:iam::054676820928:root" });
     expect(allow.Action).toBe("s3:PutObject");
-    expect(allow.Resource).toEqual([
-      expect.stringMatching(/\/alb\/access\/AWSLogs\/\$\{data\.aws_caller_identity\..+\.account_id\}\/\*$/),
-      expect.stringMatching(/\/alb\/connection\/AWSLogs\/\$\{data\.aws_caller_identity\..+\.account_id\}\/\*$/),
-    ]);
+    expect(allow.Resource).toEqual(["access", "connection", "health"].map((kind) => expect.stringMatching(new RegExp(`/alb/${kind}/AWSLogs/\\$\\{data\\.aws_caller_identity\\..+\\.account_id\\}/\\*$`))));
   });
 
-  test("path allow-list: one rule forwards the four IGEL prefixes, everything else gets a fixed 404", () => {
+  test("path allow-list: traversal spellings 400 first, then the four IGEL prefixes forwarded within AWS's three values per condition, everything else a fixed 404", () => {
     const rules = resources(synth, "aws_lb_listener_rule").filter((r) => r.condition.some((c: Json) => c.path_pattern));
-    expect(rules).toHaveLength(2); // one per listener
-    for (const r of rules) {
-      expect(r.condition).toEqual([{ path_pattern: { values: ALLOWED } }]);
-      expect(r.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/aws_lb_target_group\./) }]);
+    const byListener = new Map<string, Json[]>();
+    for (const r of rules) byListener.set(r.listener_arn, [...(byListener.get(r.listener_arn) ?? []), r]);
+    expect(byListener.size).toBe(2);
+    const badRequest = [{ type: "fixed-response", fixed_response: { content_type: "text/plain", status_code: "400", message_body: "Bad Request" } }];
+    const forward = [{ type: "forward", target_group_arn: expect.stringMatching(/aws_lb_target_group\./) }];
+    for (const listenerRules of byListener.values()) {
+      const ordered = [...listenerRules].sort((a, b) => a.priority - b.priority);
+      expect(ordered.map((r) => [r.priority, r.condition, r.action])).toEqual([
+        [2, [{ path_pattern: { values: [...TRAVERSAL_DENY_PATTERNS] } }], badRequest],
+        [3, [{ path_pattern: { regex_values: [...TRAVERSAL_DENY_REGEX] } }], badRequest],
+        [10, [{ path_pattern: { values: ALLOWED.slice(0, 3) } }], forward],
+        [11, [{ path_pattern: { values: ALLOWED.slice(3) } }], forward],
+      ]);
     }
     for (const l of resources(synth, "aws_lb_listener")) {
       expect(l.default_action).toEqual([{ type: "fixed-response", fixed_response: { content_type: "text/plain", status_code: "404", message_body: "Not Found" } }]);
@@ -199,7 +213,7 @@ describe("verify variant (ums-alb-verify)", () => {
 
   test("outputs: ALB DNS name, cluster and enrollment addresses, trust store ARN, public IP, application.yml", () => {
     const out = outputs(synth);
-    expect(Object.keys(out).sort()).toEqual(["alb_dns_name", "cluster_address", "device_enrollment_address", "public_ip", "trust_store_arn", "ums_application_yml"]);
+    expect(Object.keys(out).sort()).toEqual(["alb_dns_name", "cluster_address", "device_enrollment_address", "public_ip", "servers", "trust_store_arn", "ums_application_yml"]);
     expect(out.cluster_address.value).toBe("ums.lab.test:8443");
     expect(out.device_enrollment_address.value).toBe("ums.lab.test:443");
     expect(out.ums_application_yml.value).toBe(
@@ -307,6 +321,115 @@ describe("options from the config", () => {
   });
 });
 
+describe("deployment settings from the config", () => {
+  test("load balancer attributes, health-check thresholds and health-check logs reach aws_lb and the target group", async () => {
+    const cfg = await loadTestConfig({
+      logs: { prefix: "edge", healthCheckLogs: true },
+      stacks: [
+        {
+          variant: "ums-alb-passthrough",
+          loadBalancer: { idleTimeoutSeconds: 600, clientKeepAliveSeconds: 7200, deletionProtection: true, dropInvalidHeaderFields: false, xffHeaderProcessingMode: "remove", enableXffClientPort: true, preserveHostHeader: true, desyncMitigationMode: "strictest" },
+          healthCheck: { path: "/info?full", intervalSeconds: 10, timeoutSeconds: 4, healthyThreshold: 3, unhealthyThreshold: 3, matcher: "200-299" },
+        },
+      ],
+    });
+    const synth = synthOf("ums-alb-passthrough", cfg);
+    expect(synth).toHaveResourceWithProperties(Lb, {
+      idle_timeout: 600,
+      client_keep_alive: 7200,
+      enable_deletion_protection: true,
+      drop_invalid_header_fields: false,
+      xff_header_processing_mode: "remove",
+      enable_xff_client_port: true,
+      preserve_host_header: true,
+      desync_mitigation_mode: "strictest",
+      health_check_logs: { bucket: expect.stringMatching(/aws_s3_bucket\./), prefix: "edge/health", enabled: true },
+    });
+    expect(synth).toHaveResourceWithProperties(LbTargetGroup, {
+      health_check: expect.objectContaining({ path: "/info?full", interval: 10, timeout: 4, healthy_threshold: 3, unhealthy_threshold: 3, matcher: "200-299" }),
+    });
+  });
+
+  test("without health-check logs the load balancer has no health_check_logs block", () => {
+    expect(resources(synthOf("ums-alb-verify"), "aws_lb")[0].health_check_logs).toBeUndefined();
+  });
+
+  test("an extra listener and a changed port: each gets its security group rule, the allow-list, and the verify settings", async () => {
+    const cfg = await loadTestConfig({ stacks: [{ variant: "ums-alb-verify", listeners: { tls: { port: 4443 }, admin: { port: 9443, mtls: "verify" } } }] });
+    const synth = synthOf("ums-alb-verify", cfg);
+    const listeners = resources(synth, "aws_lb_listener");
+    expect(listeners.map((l) => [l.port, l.mutual_authentication?.mode ?? "off"]).sort()).toEqual([
+      [4443, "off"],
+      [8443, "verify"],
+      [9443, "verify"],
+    ]);
+    const fromDevices = resources(synth, "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "198.51.100.0/24");
+    expect(fromDevices.map((r) => r.from_port).sort()).toEqual([4443, 8443, 9443]);
+    // Four allow-list rules per listener, and the certificate-header refusal on the listener without mTLS.
+    expect(resources(synth, "aws_lb_listener_rule")).toHaveLength(13);
+    expect(outputs(synth).device_enrollment_address.value).toBe("ums.lab.test:4443");
+  });
+
+  test("local state: a path relative to the stack directory, beside the synth output", () => {
+    const json = JSON.parse(synthOf("ums-alb-verify"));
+    expect(json.terraform.backend).toEqual({ local: { path: "../../../terraform.ums-alb-verify.tfstate" } });
+    expect(JSON.stringify(json)).not.toContain(process.cwd());
+  });
+
+  test("state.s3: an encrypted S3 backend per stack with S3's own lock file", async () => {
+    const cfg = await loadTestConfig({ state: { s3: { bucket: "acme-terraform-state", key: "ums-edge/prod", region: "eu-west-1" } }, stacks: [{ variant: "ums-direct" }] });
+    const json = JSON.parse(synthOf("ums-direct", cfg));
+    expect(json.terraform.backend).toEqual({ s3: { bucket: "acme-terraform-state", key: "ums-edge/prod/ums-direct.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true } });
+  });
+
+  test("the log bucket keeps its logs on destroy unless logs.forceDestroy; the trust store bucket may always go", async () => {
+    const byDefault = resources(synthOf("ums-alb-verify"), "aws_s3_bucket");
+    const logBucket = (list: Json[]) => list.find((b) => String(b.bucket_prefix).includes("-logs-"))!;
+    expect(logBucket(byDefault).force_destroy).toBe(false);
+    expect(byDefault.find((b) => String(b.bucket_prefix).includes("-truststore-"))!.force_destroy).toBe(true);
+    const cfg = await loadTestConfig({ logs: { forceDestroy: true }, stacks: [{ variant: "ums-alb-passthrough" }] });
+    expect(logBucket(resources(synthOf("ums-alb-passthrough", cfg), "aws_s3_bucket")).force_destroy).toBe(true);
+    expect(synthOf("ums-alb-passthrough", cfg)).toHaveResource(S3Bucket);
+  });
+
+  test("instance.adminCidrs opens RDP to a UMS and SSH to an ICG, from those networks only", async () => {
+    const cfg = await loadTestConfig({ instance: { adminCidrs: ["203.0.113.7/32"] }, stacks: [{ variant: "ums-alb-verify" }, { variant: "icg-alb-verify" }] });
+    for (const [variant, port] of [["ums-alb-verify", 3389], ["icg-alb-verify", 22]] as const) {
+      const admin = resources(synthOf(variant, cfg), "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "203.0.113.7/32");
+      expect(admin).toEqual([expect.objectContaining({ from_port: port, to_port: port, ip_protocol: "tcp" })]);
+    }
+    expect(resources(synthOf("ums-alb-verify"), "aws_vpc_security_group_ingress_rule").some((r) => r.from_port === 3389)).toBe(false);
+  });
+
+  test("instance.ssm attaches an instance profile with AmazonSSMManagedInstanceCore", async () => {
+    const cfg = await loadTestConfig({ instance: { ssm: true }, stacks: [{ variant: "ums-direct" }] });
+    const synth = synthOf("ums-direct", cfg);
+    expect(synth).toHaveResourceWithProperties(IamRolePolicyAttachment, { policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" });
+    expect(synth).toHaveResource(IamInstanceProfile);
+    expect(synth).toHaveResourceWithProperties(Instance, { iam_instance_profile: expect.stringMatching(/aws_iam_instance_profile\..+\.name/) });
+    const role = resources(synth, "aws_iam_role")[0];
+    expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+    expect(resources(synthOf("ums-direct"), "aws_iam_role")).toHaveLength(0);
+  });
+
+  test("instance.count: servers spread over the ALB subnets, every one registered in the target group, all listed in the outputs", async () => {
+    const cfg = await loadTestConfig({ instance: { count: 3 }, stacks: [{ variant: "ums-alb-verify" }] });
+    const synth = synthOf("ums-alb-verify", cfg);
+    const instances = resources(synth, "aws_instance").sort((a, b) => a.tags.Name.localeCompare(b.tags.Name));
+    expect(instances.map((i) => i.subnet_id)).toEqual(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0aaaaaaaaaaaaaaa1"]);
+    expect(instances.map((i) => i.tags.Name)).toEqual(["ums-edge-uv-ums-1", "ums-edge-uv-ums-2", "ums-edge-uv-ums-3"]);
+    expect(new Set(instances.map((i) => i.vpc_security_group_ids[0])).size).toBe(1);
+    const attachments = resources(synth, "aws_lb_target_group_attachment");
+    expect(attachments.map((a) => a.target_id).sort()).toEqual(Object.keys(JSON.parse(synth).resource.aws_instance).map((k) => `\${aws_instance.${k}.id}`).sort());
+    expect(resources(synth, "aws_eip")).toHaveLength(3);
+    expect(resources(synth, "aws_vpc_security_group_egress_rule").filter((r) => r.referenced_security_group_id)).toHaveLength(1);
+    const servers = outputs(synth).servers.value as Json[];
+    expect(servers).toHaveLength(3);
+    expect(servers[0]).toEqual({ instance_id: expect.stringMatching(/aws_instance\./), public_ip: expect.stringMatching(/aws_eip\./), private_ip: expect.stringMatching(/private_ip/), subnet_id: expect.stringMatching(/subnet_id/) });
+    expect(outputs(synth).servers.description).toContain("assign the same web certificate to all of them");
+  });
+});
+
 describe("synthesize() output", () => {
   let out: string;
   beforeAll(() => {
@@ -320,7 +443,8 @@ describe("synthesize() output", () => {
     }
   });
 
-  test("assets resolve relative to the stack; the private key copy is 0600; the ACM chain omits the leaf", () => {
+  test("assets resolve relative to the stack; the private key copy is 0600; the ACM chain omits the leaf; nothing is staged outside the stacks", () => {
+    expect(fs.readdirSync(out).sort()).toEqual(["manifest.json", "stacks"]);
     const stackDir = path.join(out, "stacks", "ums-alb-verify");
     const json = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
     const cert = Object.values(json.resource.aws_acm_certificate as Record<string, Json>)[0];

@@ -4,6 +4,8 @@ import { readStack } from "../../simulator/terraform";
 import type { StackModel } from "../../simulator/terraform";
 import { ProblemsError, UserError } from "../../core/errors";
 import { ALLOWED_PATH_PATTERNS } from "../../core/igel";
+import { pemOnly } from "../../core/pem";
+import { TRAVERSAL_DENY_PATTERNS, TRAVERSAL_DENY_REGEX } from "../../stacks/path-allow-list";
 import { testLabPki } from "../helpers/lab-pki";
 import type { LabPki } from "../../simulator/pki/lab-pki";
 import { editedStack, synthesizeTestStacks, SynthesizedStacks } from "../alb/helpers/stacks";
@@ -28,6 +30,8 @@ afterAll(() => {
 });
 
 const read = (file: string) => fs.readFileSync(file, "utf8");
+/** What synth writes for AWS: the PEM blocks of the lab file, LF (node-forge writes the lab files with CRLF). */
+const asWritten = (file: string) => pemOnly(read(file), ["CERTIFICATE", "X509 CRL", "RSA PRIVATE KEY", "PRIVATE KEY"]).text;
 const listener = (m: StackModel, port: number) => m.listeners.find((l) => l.port === port)!;
 
 describe("readStack on a synthesized ums-alb-verify stack", () => {
@@ -51,8 +55,8 @@ describe("readStack on a synthesized ums-alb-verify stack", () => {
     ]);
     for (const l of m.listeners) {
       expect(l.sslPolicy).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
-      expect(read(l.certificate!.bodyFile)).toBe(read(pki.web.headOnlyBody));
-      expect(read(l.certificate!.privateKeyFile)).toBe(read(pki.web.privateKey));
+      expect(read(l.certificate!.bodyFile)).toBe(asWritten(pki.web.headOnlyBody));
+      expect(read(l.certificate!.privateKeyFile)).toBe(asWritten(pki.web.privateKey));
       expect(read(l.certificate!.chainFile!)).toContain("BEGIN CERTIFICATE");
       expect(l.certificate!.bodyFile.startsWith(synth.stacks["ums-alb-verify"])).toBe(true);
     }
@@ -61,8 +65,8 @@ describe("readStack on a synthesized ums-alb-verify stack", () => {
   test("resolves the trust store to the CA bundle and CRL assets, with expiry and CA-name settings", () => {
     const ma = listener(m, 8443).mutualAuthentication;
     expect(ma.trustStore!.address).toMatch(/^aws_lb_trust_store\./);
-    expect(read(ma.trustStore!.caBundleFile)).toBe(read(pki.clientCaChain));
-    expect(ma.trustStore!.revocationFiles.map(read)).toEqual([read(pki.crl)]);
+    expect(read(ma.trustStore!.caBundleFile)).toBe(asWritten(pki.clientCaChain));
+    expect(ma.trustStore!.revocationFiles.map(read)).toEqual([asWritten(pki.crl)]);
     expect(ma.ignoreClientCertificateExpiry).toBe(true);
     expect(ma.advertiseTrustStoreCaNames).toBe("on");
   });
@@ -79,14 +83,33 @@ describe("readStack on a synthesized ums-alb-verify stack", () => {
     expect(listener(m, 443).headerNames.leaf).toBe("x-amzn-mtls-clientcert-leaf");
   });
 
-  test("has the path allow-list rule and a 404 fixed response as default action", () => {
+  test("has the traversal deny rules (a path pattern and a regular expression), the path allow-list rules and a 404 fixed response as default action", () => {
+    const badRequest = [{ type: "fixed-response", statusCode: 400, contentType: "text/plain", messageBody: "Bad Request" }];
+    const forward = [{ type: "forward", targetGroup: expect.stringMatching(/^aws_lb_target_group\./) }];
     for (const l of m.listeners) {
-      expect(l.rules).toHaveLength(1);
-      expect(l.rules[0].priority).toBe(10);
-      expect(l.rules[0].conditions).toEqual([{ kind: "path-pattern", values: [...ALLOWED_PATH_PATTERNS] }]);
-      expect(l.rules[0].actions).toEqual([{ type: "forward", targetGroup: expect.stringMatching(/^aws_lb_target_group\./) }]);
+      // 443 (no mTLS) first refuses a client's own (renamed) certificate header.
+      const headerRule = l.port === 443 ? [[1, [{ kind: "http-header", name: "x-client-leaf", values: ["*"] }], [{ ...badRequest[0], messageBody: "X-Client-Leaf is not accepted on this listener" }]]] : [];
+      expect(l.rules.map((r) => [r.priority, r.conditions, r.actions])).toEqual([
+        ...headerRule,
+        [2, [{ kind: "path-pattern", values: [...TRAVERSAL_DENY_PATTERNS] }], badRequest],
+        [3, [{ kind: "path-pattern", values: [], regexValues: [...TRAVERSAL_DENY_REGEX] }], badRequest],
+        [10, [{ kind: "path-pattern", values: ALLOWED_PATH_PATTERNS.slice(0, 3) }], forward],
+        [11, [{ kind: "path-pattern", values: ALLOWED_PATH_PATTERNS.slice(3) }], forward],
+      ]);
       expect(l.defaultActions).toEqual([{ type: "fixed-response", statusCode: 404, contentType: "text/plain", messageBody: "Not Found" }]);
     }
+  });
+
+  test("reads the load balancer's attributes as the stack writes them", () => {
+    expect(m.loadBalancer).toMatchObject({
+      idleTimeoutSeconds: 60,
+      clientKeepAliveSeconds: 3600,
+      dropInvalidHeaderFields: true,
+      xffHeaderProcessingMode: "append",
+      enableXffClientPort: false,
+      preserveHostHeader: false,
+      desyncMitigationMode: "defensive",
+    });
   });
 
   test("has the HTTPS 8443 target group with the UMS health check and one attachment", () => {
@@ -110,10 +133,10 @@ describe("readStack on the other variants", () => {
     expect(m.listeners[0].headerNames.clientcert).toBe("x-client-chain");
   });
 
-  test("icg-alb-verify: no allow-list (default action forwards) and the ICG health check", () => {
+  test("icg-alb-verify: no allow-list (default action forwards), only the certificate-header refusal on 443, and the ICG health check", () => {
     const m = readStack(synth.stacks["icg-alb-verify"]);
     for (const l of m.listeners) {
-      expect(l.rules).toEqual([]);
+      expect(l.rules.map((r) => r.conditions)).toEqual(l.port === 443 ? [[{ kind: "http-header", name: "x-amzn-mtls-clientcert-leaf", values: ["*"] }]] : []);
       expect(l.defaultActions).toEqual([{ type: "forward", targetGroup: expect.any(String) }]);
     }
     expect([...m.targetGroups.values()][0].healthCheck.path).toBe("/usg/check-status");
@@ -199,6 +222,19 @@ describe("hand-made stacks: what the reader cannot resolve is reported by resour
     expect(problems[0].problem).toMatch(/the asset 'assets\/.*client-ca-chain\.pem' does not exist/);
     expect(problems[1].problem).toContain("'/etc/passwd' is an absolute path");
     expect(problems.every((p) => p.file === path.join(dir, "cdk.tf.json"))).toBe(true);
+  });
+
+  test("a load balancer attribute value AWS does not have, and an omitted one (AWS's default)", () => {
+    const dir = edited((json) => {
+      const lb = Object.values(json.resource.aws_lb)[0] as Record<string, unknown>;
+      lb.xff_header_processing_mode = "overwrite";
+      delete lb.desync_mitigation_mode;
+    });
+    expect(problemsOf(dir).problems).toEqual([expect.objectContaining({ field: expect.stringMatching(/^aws_lb\.[^.]+\.xff_header_processing_mode$/), problem: "'overwrite' is not one of append, preserve, remove" })]);
+    const kept = edited((json) => {
+      delete (Object.values(json.resource.aws_lb)[0] as Record<string, unknown>).desync_mitigation_mode;
+    });
+    expect(readStack(kept).loadBalancer.desyncMitigationMode).toBe("defensive");
   });
 
   test("an action type the emulator does not emulate", () => {
