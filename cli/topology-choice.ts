@@ -5,7 +5,7 @@ import { isTopologyName, TOPOLOGIES, TopologyName, topologyDefinition } from "..
 import type { RuntimeChoice } from "../simulator/runtime/runtime";
 
 /** `--runtime` values of simulate and lab up. */
-export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "loopback", "netns"];
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "loopback", "netns", "containers"];
 
 export function runtimeChoice(value: string): RuntimeChoice {
   if (!(RUNTIME_CHOICES as readonly string[]).includes(value)) throw new UserError(`--runtime: unknown runtime '${value}'\n  fix: use ${RUNTIME_CHOICES.join(", ")}`);

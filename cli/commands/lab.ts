@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
-import { untilSignal } from "../signals";
+import { holdUntil, untilSignal } from "../signals";
 import { prepareLab } from "../../simulator/runtime/lab";
 import { prepareLabFromConfig } from "../../simulator/runtime/user-lab";
 import { chooseRuntime } from "../../simulator/runtime/runtime";
@@ -25,9 +25,15 @@ export function registerLab(program: Command): void {
         const [name] = await topologiesFor(opts.topology, opts.config);
         const choice = runtimeChoice(opts.runtime);
         const stopping = untilSignal();
-        const l = opts.config ? await prepareLabFromConfig(path.resolve(opts.dir), opts.config) : await prepareLab(path.resolve(opts.dir));
+        const note = (m: string) => process.stderr.write(`${m}\n`);
+        // Containers: a missing Docker engine is said before the lab is made.
+        const early = choice === "containers" ? await chooseRuntime(choice, note) : undefined;
+        const l = await (opts.config ? prepareLabFromConfig(path.resolve(opts.dir), opts.config) : prepareLab(path.resolve(opts.dir))).catch(async (e: unknown) => {
+          await early?.stop();
+          throw e;
+        });
         for (const i of l.user?.inputs ?? []) process.stderr.write(`input (${i.origin}) ${i.input}: ${i.note}\n`);
-        const runtime = await chooseRuntime(choice, (m) => process.stderr.write(`${m}\n`));
+        const runtime = early ?? (await chooseRuntime(choice, note));
         try {
           const topology = await startTopology(name, runtime, l);
           try {
@@ -47,7 +53,7 @@ export function registerLab(program: Command): void {
               })}\n`,
             );
             process.stderr.write(`lab up: ${topology.name} is running; stop with Ctrl-C\n`);
-            await stopping;
+            await holdUntil(stopping);
           } finally {
             await topology.stop();
           }

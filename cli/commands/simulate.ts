@@ -17,7 +17,7 @@ export function registerSimulate(program: Command): void {
     .option("--devices <n>", "devices per topology", "10")
     .option("--report <dir>", "where report.json and report.html are written", "reports")
     .option("--lab <dir>", "lab directory (PKI, synthesized stacks, component logs)", ".lab/simulate")
-    .option("--runtime <name>", `${RUNTIME_CHOICES.join(", ")}: auto is network namespaces when root on Linux with iproute2 and nftables, else loopback`, "auto")
+    .option("--runtime <name>", `${RUNTIME_CHOICES.join(", ")}: auto is network namespaces when root on Linux with iproute2 and nftables, else loopback; containers (a Docker engine) only when asked for`, "auto")
     .action(
       runAction(async (opts: { topology: string; config?: string; devices: string; report: string; lab: string; runtime: string }) => {
         const devices = Number(opts.devices);

@@ -8,8 +8,11 @@
 #    namespace with nsenter (it fails under `ip netns exec`), its data, socket and temp files in one
 #    directory. Published ports live in that namespace, so the tests run inside it.
 # 2. The images, built locally without a registry (build-images.sh: `docker import`).
-# 3. `npm run test:containers` with Ryuk off (its image cannot be pulled; the tests clean up), the
-#    host override (no gateway lookup through a pulled image) and a private TMPDIR.
+# 3. `ums-edge simulate --runtime containers` on every topology (the outcome table; a mismatch
+#    fails), then `npm run test:containers`, both where the containers' addresses are reachable (in
+#    the engine's namespace), with Ryuk off (its image cannot be pulled; the runs clean up), the host
+#    override (no gateway lookup through a pulled image) and a private TMPDIR.
+#    UMS_EDGE_CI_TOPOLOGIES=a,b runs only those; UMS_EDGE_CI_SIMULATE=0 skips the table.
 # Always, also on failure or interrupt: the private engine is stopped, the namespace deleted, the
 # directory removed, and what this script installed (docker.io and its new dependencies,
 # /etc/docker, the docker group) removed again (UMS_EDGE_KEEP_DOCKER=1 keeps it for the next run).
@@ -79,7 +82,11 @@ install_docker() {
 }
 
 start_private_engine() {
-  WORK=$(mktemp -d /tmp/ums-edge-docker.XXXXXX)
+  # The engine's data in memory where there is room: removing it from a disk mounted with
+  # `discard` took minutes here, and containers start a little faster on tmpfs.
+  local base=/tmp
+  if [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt 4194304 ]; then base=/dev/shm; fi
+  WORK=$(mktemp -d "$base/ums-edge-docker.XXXXXX")
   mkdir -p "$WORK/tmp"
   ip netns add "$NS"
   ip -n "$NS" link set lo up
@@ -139,7 +146,11 @@ fi
 
 # --- 2. build and images ------------------------------------------------------------------------
 step "build (dist/)"
-timed "npm run build" npm run --silent build
+if [ "${UMS_EDGE_CI_BUILT:-}" = 1 ] && [ -f dist/cli/index.js ]; then
+  echo "dist/ was built by this CI run's test command (UMS_EDGE_CI_BUILT=1)"
+else
+  timed "npm run build" npm run --silent build
+fi
 
 if [ "$MODE" != none ]; then
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || timed "install nginx" bash scripts/ensure-system-tools.sh
@@ -151,27 +162,43 @@ if [ "$MODE" != none ]; then
   fi
 fi
 
-# --- 3. the container tests ---------------------------------------------------------------------
+# --- 3. the outcome table on containers, and the container tests ------------------------------
 [ "${1:-}" = "--" ] && shift
-step "container tests"
-[ -n "$SKIP_REASON" ] && echo "tests needing an engine will be SKIPPED: $SKIP_REASON"
 export TESTCONTAINERS_RYUK_DISABLED=true
 export TESTCONTAINERS_HOST_OVERRIDE=localhost
+FAILED=""
+# Runs a command where this process reaches the containers' own addresses: inside the private
+# engine's network namespace, or on this machine for an engine it runs itself.
+in_engine() {
+  case $MODE in
+    private) nsenter --net="/run/netns/$NS" env DOCKER_HOST="unix://$WORK/docker.sock" TMPDIR="$WORK/tmp" "$@" ;;
+    *) env TMPDIR="$WORK" "$@" ;;
+  esac
+}
+[ "$MODE" = private ] || WORK=$(mktemp -d /tmp/ums-edge-ci-tmp.XXXXXX)
+
+if [ "$MODE" != none ] && [ "${UMS_EDGE_CI_SIMULATE:-1}" != 0 ]; then
+  step "simulate --runtime containers, every topology (the outcome table; a mismatch fails)"
+  timed "simulate (containers)" in_engine node dist/cli/index.js simulate --runtime containers --topology "${UMS_EDGE_CI_TOPOLOGIES:-all}" \
+    --lab "$WORK/simulate-lab" --report "${UMS_EDGE_CI_REPORT:-$WORK/simulate-report}" || FAILED="$FAILED simulate"
+fi
+
+step "container tests"
+[ -n "$SKIP_REASON" ] && echo "tests needing an engine will be SKIPPED: $SKIP_REASON"
 case $MODE in
-  private)
-    timed "container tests" nsenter --net="/run/netns/$NS" env DOCKER_HOST="unix://$WORK/docker.sock" TMPDIR="$WORK/tmp" npm run --silent test:containers -- "$@"
-    leftover=$("$DOCKER_BIN" -H "unix://$WORK/docker.sock" ps -aq | wc -l)
-    [ "$leftover" = 0 ] || { echo "containers ci: $leftover container(s) left behind" >&2; exit 1; }
-    ;;
-  existing)
-    TMP=$(mktemp -d /tmp/ums-edge-ci-tmp.XXXXXX)
-    WORK=$TMP
-    timed "container tests" env TMPDIR="$TMP" npm run --silent test:containers -- "$@"
+  private | existing)
+    timed "container tests" in_engine npm run --silent test:containers -- "$@" || FAILED="$FAILED container-tests"
+    if [ "$MODE" = private ]; then
+      leftover=$("$DOCKER_BIN" -H "unix://$WORK/docker.sock" ps -aq | wc -l)
+      [ "$leftover" = 0 ] || { echo "containers ci: $leftover container(s) left behind" >&2; FAILED="$FAILED leftovers"; }
+    fi
     ;;
   none)
     # No engine: point testcontainers at a socket that does not exist, so nothing stray is used.
-    TMP=$(mktemp -d /tmp/ums-edge-ci-tmp.XXXXXX)
-    WORK=$TMP
-    timed "container tests (no engine)" env DOCKER_HOST="unix://$TMP/no-engine.sock" TMPDIR="$TMP" npm run --silent test:containers -- "$@"
+    timed "container tests (no engine)" env DOCKER_HOST="unix://$WORK/no-engine.sock" TMPDIR="$WORK" npm run --silent test:containers -- "$@" || FAILED="$FAILED container-tests"
     ;;
 esac
+if [ -n "$FAILED" ]; then
+  echo "== containers ci: FAILED:$FAILED" >&2
+  exit 1
+fi

@@ -6,6 +6,7 @@
  *   node dist/scripts/containers/stage-rootfs.js node  --out DIR   Node's binary + its libraries + /app
  *   node dist/scripts/containers/stage-rootfs.js nginx --out DIR   nginx + its libraries, modules, mime.types
  *   node dist/scripts/containers/stage-rootfs.js app   --out DIR   /app only (dist/ + production node_modules)
+ *   node dist/scripts/containers/stage-rootfs.js digest node|nginx   the digest of an image's inputs (its label)
  *
  * /app holds dist/, package.json and the production dependencies of package-lock.json (entries
  * without `dev`); of @cdktf/provider-aws only the resource modules dist/ requires (it is 390 MB whole).
@@ -13,6 +14,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { imageInputsDigest, NGINX_BINARY } from "../../simulator/runtime/containers/image-inputs";
 
 const REPO = path.resolve(__dirname, "../../..");
 const PROVIDER = "@cdktf/provider-aws";
@@ -106,7 +108,7 @@ export function stageNode(root: string): void {
   stageApp(path.join(root, "app"));
 }
 
-export function stageNginx(root: string, nginxBinary = "/usr/sbin/nginx"): void {
+export function stageNginx(root: string, nginxBinary = NGINX_BINARY): void {
   if (!fs.existsSync(nginxBinary)) throw new Error(`${nginxBinary} is missing: install Debian's nginx-light (bash scripts/ensure-system-tools.sh)`);
   baseFiles(root);
   copyBinaryWithLibraries(root, nginxBinary, "/usr/sbin/nginx");
@@ -120,8 +122,12 @@ export function stageNginx(root: string, nginxBinary = "/usr/sbin/nginx"): void 
 
 if (require.main === module) {
   const [kind, flag, out] = process.argv.slice(2);
+  if (kind === "digest" && (flag === "node" || flag === "nginx")) {
+    process.stdout.write(`${imageInputsDigest(flag)}\n`);
+    process.exit(0);
+  }
   if (!["node", "nginx", "app"].includes(kind ?? "") || flag !== "--out" || !out) {
-    process.stderr.write("usage: stage-rootfs.js node|nginx|app --out DIR\n");
+    process.stderr.write("usage: stage-rootfs.js node|nginx|app --out DIR, or stage-rootfs.js digest node|nginx\n");
     process.exit(2);
   }
   try {

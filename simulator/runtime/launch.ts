@@ -3,10 +3,11 @@ import * as path from "node:path";
 import { projectRoot } from "../../core/project-root";
 import { UserError } from "../../core/errors";
 import { startComponent, RunningComponent, Spawner, hostSpawner } from "./component-process";
-import { umsArgs, UmsProcessOptions, UmsReadyLine } from "../ums/process-options";
-import { icgArgs, IcgProcessOptions, IcgReadyLine } from "../icg/process-options";
-import { albArgs, AlbProcessOptions } from "../alb/process-options";
-import { devicesArgs, DeviceFleetProcessOptions, DevicesStartedLine } from "../device/process-options";
+import type { FlagSpec } from "../common/flags";
+import { umsArgs, UmsProcessOptions, UmsReadyLine, UMS_FLAGS } from "../ums/process-options";
+import { icgArgs, IcgProcessOptions, IcgReadyLine, ICG_FLAGS } from "../icg/process-options";
+import { albArgs, AlbProcessOptions, ALB_FLAGS } from "../alb/process-options";
+import { devicesArgs, DeviceFleetProcessOptions, DevicesStartedLine, DEVICES_FLAGS } from "../device/process-options";
 import type { AlbReadyInfo } from "../alb/alb-emulator";
 
 /**
@@ -43,6 +44,22 @@ export type ComponentKind = keyof ProcessOptions;
 
 const ARGS: { readonly [K in ComponentKind]: (o: ProcessOptions[K]) => string[] } = { ums: umsArgs, icg: icgArgs, alb: albArgs, devices: devicesArgs };
 
+/** Each component's flag declaration: the container runtime reads which options are files and addresses from it. */
+export const COMPONENT_FLAGS: { readonly [K in ComponentKind]: FlagSpec } = { ums: UMS_FLAGS, icg: ICG_FLAGS, alb: ALB_FLAGS, devices: DEVICES_FLAGS };
+
+/** The arguments after the entry that start a component with these options (its own `toArgs`). */
+export function argsOf<K extends ComponentKind>(kind: K, options: ProcessOptions[K]): string[] {
+  return ARGS[kind](options);
+}
+
+/** How each component says it is ready: the first JSON line of this shape (a process or a container). */
+export const READY_LINE: { readonly [K in ComponentKind]: (json: Record<string, unknown>) => boolean } = {
+  ums: (j) => j.event === "ready" && j.component === "ums",
+  icg: (j) => j.event === "ready" && j.component === "icg",
+  alb: (j) => j.component === "alb" && typeof j.listeners === "object",
+  devices: (j) => j.event === "started" && j.component === "devices",
+};
+
 /** The built entry of a process; a UserError naming the fix when dist/ lacks it. */
 export function entry(name: keyof typeof ENTRIES): string {
   const file = path.join(projectRoot(), ENTRIES[name]);
@@ -52,7 +69,7 @@ export function entry(name: keyof typeof ENTRIES): string {
 
 /** The command line (node, entry, arguments) that starts a component with these options. */
 export function commandLineOf<K extends ComponentKind>(kind: K, options: ProcessOptions[K]): { command: string; args: string[] } {
-  return { command: process.execPath, args: [entry(kind), ...ARGS[kind](options)] };
+  return { command: process.execPath, args: [entry(kind), ...argsOf(kind, options)] };
 }
 
 export interface LaunchOptions {

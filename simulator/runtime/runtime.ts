@@ -37,6 +37,8 @@ export interface Runtime {
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult | undefined>;
   /** True when security groups really are enforced between the sides. */
   readonly isolated: boolean;
+  /** How many topologies may run at once (their components cannot collide). @default 1 */
+  readonly topologiesAtOnce?: number;
   /** An IMI client from the admin's vantage point: the UMS's own side (its network, or the instance itself). */
   adminClient(options: ImiClientOptions, side: NetworkSide): Promise<ImiClient>;
   stop(): Promise<void>;
@@ -162,11 +164,29 @@ export class NetnsRuntime extends ProcessRuntime implements Runtime {
 /** The device network this process joins in the namespace runtime (RFC 5737 TEST-NET-3). */
 export const HOST_LINK_SUBNET = "203.0.113.0/30";
 
-export type RuntimeChoice = "auto" | "loopback" | "netns";
+export type RuntimeChoice = "auto" | "loopback" | "netns" | "containers";
 
-/** `auto`: namespaces where they work (root on Linux with ip and nft), loopback elsewhere; says why. */
+/**
+ * The container runtime, loaded only when asked for: it needs testcontainers (a development
+ * dependency, not installed by `npm ci --omit=dev`), which the other runtimes never load.
+ */
+async function startContainerRuntime(note: (m: string) => void): Promise<Runtime> {
+  let mod: typeof import("./containers/container-runtime");
+  try {
+    mod = await import("./containers/container-runtime");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && /testcontainers/.test((e as Error).message)) {
+      throw new UserError("--runtime containers needs the 'testcontainers' package, which is not installed\n  fix: run 'npm ci' (with the development dependencies) in the ums-edge checkout");
+    }
+    throw e;
+  }
+  return mod.ContainerRuntime.start({ note });
+}
+
+/** `auto`: namespaces where they work (root on Linux with ip and nft), loopback elsewhere; says why. Containers only on request. */
 export async function chooseRuntime(choice: RuntimeChoice, note: (m: string) => void = () => {}): Promise<Runtime> {
   if (choice === "loopback") return new LoopbackRuntime();
+  if (choice === "containers") return startContainerRuntime(note);
   const availability = netnsAvailability();
   if (!availability.ok) {
     if (choice === "netns") throw new UserError(`--runtime netns: ${availability.reason}\n  fix: ${NETNS_FIX}, or use --runtime loopback`);

@@ -59,28 +59,43 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   prepareReportDir(o.reportDir);
   const out = o.out ?? process.stderr;
   const progress = new Progress(o.topologies.length * SCENARIOS.length, out);
+  // Containers: a missing Docker engine (or image) is said before seconds go into the lab.
+  const early = o.runtime === "containers" ? await chooseRuntime(o.runtime, (m) => progress.note(m)) : undefined;
   progress.note(`lab: ${o.labDir} (PKI, synthesized stacks, logs)`);
-  const lab = o.configFile ? await prepareLabFromConfig(o.labDir, o.configFile) : await prepareLab(o.labDir);
+  const lab = await (o.configFile ? prepareLabFromConfig(o.labDir, o.configFile) : prepareLab(o.labDir)).catch(async (e: unknown) => {
+    await early?.stop();
+    throw e;
+  });
   for (const i of lab.user?.inputs ?? []) progress.note(`input ${i.origin === "yours" ? "(yours)      " : "(substituted)"} ${i.input}: ${i.note}`);
-  const runtime = await chooseRuntime(o.runtime, (m) => progress.note(m));
+  const runtime = early ?? (await chooseRuntime(o.runtime, (m) => progress.note(m)));
   progress.note(`runtime: ${runtime.describe()}`);
-  const cells: CellResult[] = [];
-  const topologies: TopologyResult[] = [];
-  try {
-    for (const name of o.topologies) {
-      progress.note(`topology ${name}: starting`);
-      const run = await runTopology(name, runtime, lab, {
+  const runs = new Map<TopologyName, Awaited<ReturnType<typeof runTopology>>>();
+  const runOne = async (name: TopologyName) => {
+    progress.note(`topology ${name}: starting`);
+    runs.set(
+      name,
+      await runTopology(name, runtime, lab, {
         devices: o.devices,
         onStart: (s) => progress.start(`${name}: ${s.title}`),
         onCell: (c) => progress.step(`${name}: ${SCENARIOS.find((s) => s.id === c.scenario)?.title}`, c.verdict === "pass" ? `ok (${c.actual})` : c.verdict === "n/a" ? "n/a" : `${c.verdict.toUpperCase()}: ${c.actual}`),
-      });
-      cells.push(...run.cells);
-      topologies.push(run.result);
-    }
+      }),
+    );
+  };
+  try {
+    // One topology after the other, unless the runtime keeps topologies apart (containers: each its own containers).
+    const queue = [...o.topologies];
+    const worker = async () => {
+      for (let name = queue.shift(); name; name = queue.shift()) await runOne(name);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(runtime.topologiesAtOnce ?? 1, queue.length)) }, worker));
   } finally {
     progress.finish();
     await runtime.stop();
   }
+  // In the order asked for, whichever finished first.
+  const done = o.topologies.filter((n) => runs.has(n)).map((n) => runs.get(n)!);
+  const cells: CellResult[] = done.flatMap((r) => r.cells);
+  const topologies: TopologyResult[] = done.map((r) => r.result);
   const report: SimulationReport = {
     tool: "ums-edge",
     version: version(),

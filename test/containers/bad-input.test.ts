@@ -1,6 +1,11 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { LabPki } from "../../simulator/pki";
-import { DeviceFleetContainer, imageName, MockUmsContainer, startLocalStack } from "../../simulator/runtime/containers";
+import type { Lab } from "../../simulator/runtime/lab";
+import { startTopology } from "../../simulator/runtime/topologies/start-topology";
+import { connectEngine, ContainerRuntime, DeviceFleetContainer, ensureImages, imageName, MockUmsContainer, startLocalStack } from "../../simulator/runtime/containers";
 import { testLabPki } from "../helpers/lab-pki";
+import { testLab } from "../helpers/lab";
 import { describeWithEngine } from "./support/availability";
 
 /** What a user gets wrong, and the message that says what to start, install or build. */
@@ -49,5 +54,46 @@ describeWithEngine("with an engine: what is missing is named", () => {
   test("LocalStack that wants an auth token: which version needs none", async () => {
     const refused = startLocalStack({ image: imageName("node"), pull: false, command: ["-e", "console.log('ERROR: License activation failed: LOCALSTACK_AUTH_TOKEN is not set'); process.exit(55)"] });
     await expect(refused).rejects.toMatchObject({ name: "UserError", message: expect.stringMatching(/refused to start without an auth token.*\n  fix: use localstack\/localstack:4\.14\.0 .*or set LOCALSTACK_AUTH_TOKEN/s) });
+  });
+});
+
+describeWithEngine("a run that fails stops what it started and names the container", () => {
+  let lab: Lab;
+  let runtime: ContainerRuntime;
+
+  beforeAll(async () => {
+    lab = await testLab("containers-bad");
+    runtime = await ContainerRuntime.start({ s3: "none", ensureImages: false });
+  }, 120_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  test("a UMS that exits on its application.yml: the ICG started before it is stopped, the error names the UMS container and its last lines", async () => {
+    const broken = path.join(lab.dir, "broken-application.yml");
+    fs.writeFileSync(broken, "igel:\n  client-cert-forwarding:\n    enabled: maybe\n");
+    const badLab: Lab = { ...lab, appConfigFile: () => broken };
+    const failed = startTopology("icg", runtime, badLab);
+    await expect(failed).rejects.toMatchObject({
+      message: expect.stringMatching(/the ums container \(ums-edge\/node:\w+, ums-edge-\w+-ums-\d+\) exited with code \d+ before it was ready\n--- its last output ---\n[\s\S]*enabled/),
+    });
+    const docker = (await connectEngine()).container.dockerode;
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`ums-edge.run=${runtime.runId}`] }) });
+    expect(left.map((c) => c.Names.join())).toEqual([]);
+  });
+
+  test("an image that fails to build: the build's last lines and how to build it", async () => {
+    const saved = process.env.DOCKER;
+    process.env.DOCKER = "false";
+    try {
+      await expect(ensureImages(await connectEngine(), () => undefined, "no-such-tag")).rejects.toMatchObject({
+        name: "UserError",
+        message: expect.stringMatching(/^building the images failed \(scripts\/containers\/build-images\.sh exited with 2\):\nbuild-images: no Docker engine answers to 'false version'[\s\S]*\n  fix: build it: /),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER;
+      else process.env.DOCKER = saved;
+    }
   });
 });

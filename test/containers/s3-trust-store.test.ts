@@ -1,24 +1,12 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AlbEmulator } from "../../simulator/alb";
 import { s3Client, s3TrustStoreLoader, s3TrustStoreLoaderFromFlags, S3ObjectLocation } from "../../simulator/alb/s3-trust-store";
 import type { LabPki } from "../../simulator/pki";
-import {
-  ContainerNetwork,
-  ContainerTopology,
-  deployStackToS3,
-  listKeys,
-  logBucket,
-  S3Deployment,
-  startLocalStack,
-  StartedAlbEmulatorContainer,
-  StartedContainerNetwork,
-  StartedUmsEdgeLocalStack,
-  trustStoreObjects,
-  uploadLogTree,
-} from "../../simulator/runtime/containers";
+import { ContainerRuntime, deployStackToS3, listKeys, logBucket, S3Deployment, trustStoreObjects } from "../../simulator/runtime/containers";
+import type { Lab } from "../../simulator/runtime/lab";
+import { startTopology } from "../../simulator/runtime/topologies/start-topology";
+import { testLab } from "../helpers/lab";
 import { testLabPki } from "../helpers/lab-pki";
 import { request } from "../alb/helpers/client";
 import { synthesizeTestStacks, SynthesizedStacks } from "../alb/helpers/stacks";
@@ -47,14 +35,14 @@ beforeAll(async () => {
 afterAll(() => synth?.cleanup());
 
 /** The rogue CA that issued the `other-ca` lab device: a bundle that does not trust our devices. */
-function rogueBundle(): Buffer {
-  const blocks = fs.readFileSync(pki.devices["other-ca"].chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
+function rogueBundle(of: LabPki = pki): Buffer {
+  const blocks = fs.readFileSync(of.devices["other-ca"].chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)!;
   return Buffer.from(blocks.slice(1).join(""));
 }
 
 /** Whether the listener's TLS handshake admits a device certificate (any HTTP answer means it did). */
-async function admits(url: string, kind: "good" | "other-ca" | "revoked"): Promise<boolean> {
-  return request(`${url}/device-connector/v1/ws`, { cert: pki.devices[kind] }).then(
+async function admits(url: string, kind: "good" | "other-ca" | "revoked", devices: LabPki = pki): Promise<boolean> {
+  return request(`${url}/device-connector/v1/ws`, { cert: devices.devices[kind] }).then(
     () => true,
     () => false,
   );
@@ -142,94 +130,93 @@ describe("the trust store through the S3 API (an in-process S3)", () => {
   });
 });
 
-describeWithEngine("the ALB emulator container reads its trust store through the S3 API", () => {
+describeWithEngine("the container runtime deploys the stack's S3 objects and the ALB reads them there", () => {
   let s3: FakeS3;
-  let network: StartedContainerNetwork;
+  let client: S3Client;
+  let lab: Lab;
+  let runtime: ContainerRuntime;
 
   beforeAll(async () => {
     s3 = new FakeS3();
     // Containers reach this process at their network's gateway address.
     await s3.start("0.0.0.0");
-    network = await new ContainerNetwork({ name: `ums-edge-s3-${process.pid}` }).start();
-  });
+    client = s3Client(`http://127.0.0.1:${s3.port}`, "eu-central-1");
+    lab = await testLab("containers-s3");
+    runtime = await ContainerRuntime.start({
+      ensureImages: false,
+      s3: async ({ hostAddress }) => ({ endpoint: `http://${hostAddress}:${s3.port}`, client, description: "an in-process S3", stop: async () => undefined }),
+    });
+  }, 120_000);
 
   afterAll(async () => {
-    await network?.stop();
+    await runtime?.stop();
+    client?.destroy();
     await s3?.stop();
   });
 
-  test("with the rogue bundle version from S3 the ALB refuses the good device it admits with the stack's asset", async () => {
-    const client = s3Client(`http://127.0.0.1:${s3.port}`, "eu-central-1");
-    // No CRL with the rogue bundle: a CRL must be signed by a CA of the bundle (as on AWS).
-    const { rogue } = await deployWithRogueVersion(client);
-    client.destroy();
-    const { connectEngine } = await import("../../simulator/runtime/containers");
-    const info = (await (await connectEngine()).network.getById(network.getName()).inspect()) as { IPAM: { Config: Array<{ Gateway: string }> } };
-    const endpoint = `http://${info.IPAM.Config[0].Gateway}:${s3.port}`;
-    const topo = await new ContainerTopology({ topology: "alb-verify", pki: pki.dir, stackDir, awsNetwork: network, trustStoreS3: { endpoint, bundle: rogue } }).start();
+  test("the bundle and the CRL are read from S3 at the versions the stack pins (also after a newer version is uploaded), and the logs land in the log bucket under the stack's prefixes", async () => {
+    const first = await startTopology("alb-verify", runtime, lab);
+    let bundleKey: string;
     try {
-      const alb = topo.front as StartedAlbEmulatorContainer;
-      expect(await admits(alb.getListenerUrl(8443), "good")).toBe(false);
-      expect(await admits(alb.getListenerUrl(8443), "other-ca")).toBe(true);
-      expect(s3.requests).toContainEqual(expect.objectContaining({ method: "GET", key: rogue.key, versionId: rogue.versionId, from: expect.not.stringMatching(/^(127\.|::1|::ffff:127\.)/) }));
+      const gets = s3.requests.filter((r) => r.method === "GET" && r.key.endsWith(".pem"));
+      expect(gets.map((r) => r.key).sort()).toEqual(["trust-store/client-ca-chain.pem", "trust-store/revocations.crl.pem"]);
+      for (const g of gets) {
+        expect(g.versionId).toMatch(/^[\w-]{16}$/);
+        // From the ALB's container, not from this process.
+        expect(g.from).not.toMatch(/^(127\.|::1|::ffff:127\.)/);
+      }
+      bundleKey = gets.find((g) => g.key.endsWith("client-ca-chain.pem"))!.key;
+      const url = first.devices.clusterUrl;
+      expect(await admits(url, "good", lab.pki)).toBe(true);
+      expect(await admits(url, "other-ca", lab.pki)).toBe(false);
+      // The CRL came from S3 too.
+      expect(await admits(url, "revoked", lab.pki)).toBe(false);
     } finally {
-      await topo.stop();
+      await first.stop();
+    }
+    const bucket = s3.requests.find((r) => r.method === "PUT" && r.key === bundleKey)!.bucket;
+    const logBucket = s3.requests.find((r) => r.method === "PUT" && !r.key && /logs/.test(r.bucket))!.bucket;
+    const logKeys = await listKeys(client, logBucket, "");
+    expect(logKeys.some((k) => /^alb\/connection\/AWSLogs\/123456789012\/elasticloadbalancing\/eu-central-1\/\d{4}\/\d{2}\/\d{2}\/conn_log_/.test(k))).toBe(true);
+    expect(logKeys.some((k) => /^alb\/access\/AWSLogs\//.test(k))).toBe(true);
+
+    // A newer (rogue) version under the same key: the trust store still names the deployed version.
+    const pinned = s3.requests.filter((r) => r.method === "GET" && r.key === bundleKey)[0].versionId;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: bundleKey, Body: rogueBundle(lab.pki) }));
+    const again = await startTopology("alb-verify", runtime, lab, { instance: "again" });
+    try {
+      expect(await admits(again.devices.clusterUrl, "good", lab.pki)).toBe(true);
+      expect(await admits(again.devices.clusterUrl, "other-ca", lab.pki)).toBe(false);
+      expect(s3.requests.filter((r) => r.method === "GET" && r.key === bundleKey).map((r) => r.versionId)).toEqual([pinned, pinned]);
+    } finally {
+      await again.stop();
     }
   });
 });
 
 describeWithLocalStack("LocalStack's S3 holds the trust store, the CRL and the logs", () => {
-  let network: StartedContainerNetwork;
-  let localstack: StartedUmsEdgeLocalStack;
-  let client: S3Client;
-  let deployment: S3Deployment;
+  let lab: Lab;
+  let runtime: ContainerRuntime;
+  const notes: string[] = [];
 
   beforeAll(async () => {
-    network = await new ContainerNetwork({ name: `ums-edge-aws-${process.pid}` }).start();
-    localstack = await startLocalStack({ network });
-    client = localstack.s3();
-    deployment = await deployStackToS3(stackDir, client);
-  }, 180_000);
+    lab = await testLab("containers-localstack");
+    runtime = await ContainerRuntime.start({ ensureImages: false, note: (n) => notes.push(n) });
+  }, 240_000);
 
   afterAll(async () => {
-    client?.destroy();
-    await localstack?.stop();
-    await network?.stop();
+    await runtime?.stop();
   });
 
-  test("devices onboard through an ALB whose trust store and CRL come from LocalStack; a revoked device is refused; the logs land in the log bucket", async () => {
-    const { bundle, revocations } = trustStoreObjects(stackDir, deployment);
-    expect(revocations).toHaveLength(1);
-    const topo = await new ContainerTopology({
-      topology: "alb-verify",
-      pki: pki.dir,
-      stackDir,
-      enrollmentKeys: ["ek-ls-1"],
-      awsNetwork: network,
-      trustStoreS3: { endpoint: localstack.getInternalEndpoint(), bundle, revocations },
-    }).start();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-ls-logs-"));
+  test("devices onboard through an ALB whose trust store and CRL come from LocalStack; a revoked device is refused; the logs are delivered to the log bucket", async () => {
+    expect(runtime.describe()).toMatch(/LocalStack/);
+    const topology = await startTopology("alb-verify", runtime, lab);
     try {
-      const alb = topo.front as StartedAlbEmulatorContainer;
-      const fleet = await topo.fleet({ count: 1, enrollmentKeys: ["ek-ls-1"], bootMs: 50, handshakeTimeoutMs: 5000 }).start();
-      const revoked = await topo.fleet({ identities: ["revoked"], maxAttempts: 1, exitWhenSettled: true }).start();
-      try {
-        await fleet.waitForOnline(1, 30_000);
-        const settled = await revoked.waitForSettled(20_000);
-        expect(settled.states).toEqual({ failed: 1 });
-        expect(Object.keys(settled.lastRefusals).join()).toMatch(/connect: TLS/);
-      } finally {
-        await Promise.all([fleet.stop(), revoked.stop()]);
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      const logs = await alb.copyLogsTo(dir);
-      const keys = await uploadLogTree(client, logs, logBucket(stackDir, deployment));
-      expect(keys.some((k) => /AWSLogs\/\d{12}\/elasticloadbalancing\/eu-central-1\/.*conn_log_/.test(k))).toBe(true);
-      const stored = await listKeys(client, logBucket(stackDir, deployment), "alb/connection/AWSLogs/");
-      expect(stored.length).toBeGreaterThan(0);
+      expect(await admits(topology.devices.clusterUrl, "good", lab.pki)).toBe(true);
+      expect(await admits(topology.devices.clusterUrl, "revoked", lab.pki)).toBe(false);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-      await topo.stop();
+      await topology.stop();
     }
+    expect(notes.join("\n")).toMatch(/S3: \d+ log object\(s\) delivered to s3:\/\/\S+ \(alb\/(access|connection)/);
   });
 });

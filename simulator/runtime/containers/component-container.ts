@@ -34,6 +34,10 @@ export interface ComponentContainerOptions {
   readonly startupTimeoutMs?: number;
   /** Extra labels. @default none */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Publish its ports on the engine's host (random host ports). Off where this process reaches the container's own address. @default true */
+  readonly publishPorts?: boolean;
+  /** Also append every line it prints to this file (for reading after the run). @default none */
+  readonly logFile?: string;
 }
 
 export const COMPONENT_LABEL = "ums-edge.component";
@@ -43,6 +47,7 @@ export abstract class ComponentContainer extends GenericContainer {
   protected readonly output = new ContainerOutput();
   protected readonly containerName: string;
   private readonly joinNetworks: string[];
+  private readonly publishPorts: boolean;
   private userLogConsumer?: (stream: Readable) => unknown;
   /** The container this start created (removed again if the start fails). */
   private createdId?: string;
@@ -62,6 +67,8 @@ export abstract class ComponentContainer extends GenericContainer {
     this.withLabels({ [UMS_EDGE_LABEL]: "true", [COMPONENT_LABEL]: component, ...options.labels });
     if (options.network) this.withNetworkMode(networkName(options.network));
     this.joinNetworks = (options.extraNetworks ?? []).map(networkName);
+    this.publishPorts = options.publishPorts ?? true;
+    if (options.logFile) this.output.tee(options.logFile);
     super.withLogConsumer((stream) => {
       this.output.attach(stream);
       this.userLogConsumer?.(stream);
@@ -99,7 +106,7 @@ export abstract class ComponentContainer extends GenericContainer {
       }
     }
     const internal = main ? ((await client.network.getById(main).inspect()) as { Internal?: boolean }).Internal === true : false;
-    if (!internal && this.ports.length > 0) this.withExposedPorts(...this.ports);
+    if (!internal && this.publishPorts && this.ports.length > 0) this.withExposedPorts(...this.ports);
     try {
       const started = await super.start();
       return { started, output: this.output };

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 
@@ -9,16 +10,25 @@ export class ContainerOutput {
   readonly lines: string[] = [];
   private streamEnded = false;
   private readonly listeners = new Set<() => void>();
+  private teeFile?: fs.WriteStream;
+
+  /** Also appends every line, from now on, to `file` (a component's log file beside the run). */
+  tee(file: string): void {
+    this.teeFile = fs.createWriteStream(file, { flags: "a" });
+    this.teeFile.on("error", () => undefined);
+  }
 
   /** Follows a log stream (testcontainers' log consumer). */
   attach(stream: Readable): void {
     createInterface({ input: stream, crlfDelay: Infinity })
       .on("line", (line) => {
         this.lines.push(line);
+        this.teeFile?.write(`${line}\n`);
         this.notify();
       })
       .on("close", () => {
         this.streamEnded = true;
+        this.teeFile?.end();
         this.notify();
       });
     stream.on("error", () => undefined);

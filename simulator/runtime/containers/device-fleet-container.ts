@@ -1,10 +1,8 @@
 import type { LabPki } from "../../pki/lab-pki";
 import type { LabDeviceKind } from "../../pki";
 import { UserError } from "../../../core/errors";
-import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
-import { imageName } from "./images";
-import { ENTRIES } from "../launch";
-import { devicesArgs } from "../../device/process-options";
+import { requirePath } from "./component-container";
+import { ProcessContainer, ProcessContainerOptions, StartedProcessContainer } from "./process-container";
 import { pkiDir } from "./mock-ums-container";
 
 /**
@@ -13,7 +11,7 @@ import { pkiDir } from "./mock-ums-container";
  * It prints a line per device event; the getters wait for and read them.
  */
 
-export interface DeviceFleetContainerOptions extends ComponentContainerOptions {
+export interface DeviceFleetContainerOptions extends ProcessContainerOptions {
   /** The lab PKI (directory on this machine); copied into the container at /pki. */
   readonly pki: string | LabPki;
   /** Cluster address as the container reaches it, e.g. `https://<alb container>:8443`. */
@@ -38,8 +36,6 @@ export interface DeviceFleetContainerOptions extends ComponentContainerOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** Print the stats and exit once every device has settled. @default false */
   readonly exitWhenSettled?: boolean;
-  /** More flags of `simulator/device/main.ts`. @default none */
-  readonly extraArgs?: readonly string[];
 }
 
 /** The `settled` / `stats` line: the fleet's statistics. */
@@ -60,44 +56,42 @@ export interface DeviceEventLine {
   readonly [key: string]: unknown;
 }
 
-const isStarted = (j: Record<string, unknown>) => j.event === "started" && j.component === "devices";
-
-export class DeviceFleetContainer extends ComponentContainer {
+export class DeviceFleetContainer extends ProcessContainer<"devices"> {
   constructor(options: DeviceFleetContainerOptions) {
-    super(options.image ?? imageName("node"), "devices", options, [], (out) => out.find(isStarted) !== undefined);
     const dir = requirePath("pki", pkiDir(options.pki), "create one with 'ums-edge pki init --dir DIR' (or initLabPki(dir))");
     const count = options.count ?? 0;
     if (!Number.isInteger(count) || count < 0) throw new UserError(`'count': ${count} is not a number of devices`);
     if ((options.enrollmentKeys?.length ?? 0) < count) {
       throw new UserError(`'enrollmentKeys': ${options.enrollmentKeys?.length ?? 0} key(s) for ${count} onboarding device(s)\n  fix: give one one-time key per device (the UMS's --enrollment-key, or mint them through the IMI API)`);
     }
-    const args = devicesArgs({
-      pki: "/pki",
-      clusterUrl: options.clusterUrl,
-      count,
-      enrollmentUrl: options.enrollmentUrl,
-      enrollmentKeys: options.enrollmentKeys,
-      identities: options.identities,
-      maxAttempts: options.maxAttempts,
-      handshakeTimeoutMs: options.handshakeTimeoutMs,
-      bootMs: options.bootMs,
-      backoffInitialMs: options.backoff?.initialMs,
-      backoffMaxMs: options.backoff?.maxMs,
-      exitWhenSettled: options.exitWhenSettled || undefined,
-    });
-    this.withCommand([ENTRIES.devices, ...args, ...(options.extraArgs ?? [])]);
-    this.withCopyDirectoriesToContainer([{ source: dir, target: "/pki" }]);
+    super(
+      "devices",
+      {
+        pki: dir,
+        clusterUrl: options.clusterUrl,
+        count,
+        enrollmentUrl: options.enrollmentUrl,
+        enrollmentKeys: options.enrollmentKeys,
+        identities: options.identities,
+        maxAttempts: options.maxAttempts,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
+        bootMs: options.bootMs,
+        backoffInitialMs: options.backoff?.initialMs,
+        backoffMaxMs: options.backoff?.maxMs,
+        exitWhenSettled: options.exitWhenSettled || undefined,
+      },
+      options,
+    );
     const hosts = Object.entries(options.hosts ?? {});
     if (hosts.length) this.withExtraHosts(hosts.map(([host, ipAddress]) => ({ host, ipAddress })));
   }
 
   override async start(): Promise<StartedDeviceFleetContainer> {
-    const { started, output } = await this.startComponent();
-    return new StartedDeviceFleetContainer(started, await readyLine(output, isStarted, "fleet 'started' line"), output);
+    return new StartedDeviceFleetContainer(...(await this.startProcess()));
   }
 }
 
-export class StartedDeviceFleetContainer extends StartedComponentContainer<Record<string, unknown>> {
+export class StartedDeviceFleetContainer extends StartedProcessContainer<"devices"> {
   /** Device events printed so far, oldest first. */
   getDeviceEvents(): DeviceEventLine[] {
     return this.getJsonLines().filter((j) => j.event === "device") as DeviceEventLine[];

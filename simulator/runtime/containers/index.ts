@@ -1,12 +1,14 @@
 /**
  * The container runtime: every component in its own container on Docker networks that mirror the
- * topology, as testcontainers modules (`new XContainer(options).start()` → `StartedXContainer`).
+ * topology, as testcontainers modules (`new XContainer(options).start()` → `StartedXContainer`), and
+ * ContainerRuntime, which starts the topology records (runtime/topologies) on them like the other runtimes.
  * See docs/containers.md.
  */
 export { connectEngine, probeEngine, NO_ENGINE_FIX } from "./engine";
 export type { EngineProbe } from "./engine";
-export { imageName, imageTag, requireImage, buildImageFix } from "./images";
-export type { ImageKind } from "./images";
+export { imageName, imageTag, requireImage, buildImageFix, ensureImages } from "./images";
+export type { ImageKind, ImageState } from "./images";
+export { imageInputsDigest, INPUTS_LABEL } from "./image-inputs";
 export { ContainerNetwork, StartedContainerNetwork, networkName, UMS_EDGE_LABEL } from "./networks";
 export type { ContainerNetworkOptions, NetworkRef } from "./networks";
 export { ComponentContainer, StartedComponentContainer, COMPONENT_LABEL, DEFAULT_STARTUP_TIMEOUT_MS } from "./component-container";
@@ -21,8 +23,14 @@ export { NginxProxyContainer, StartedNginxProxyContainer } from "./nginx-proxy-c
 export type { NginxProxyContainerOptions } from "./nginx-proxy-container";
 export { DeviceFleetContainer, StartedDeviceFleetContainer } from "./device-fleet-container";
 export type { DeviceFleetContainerOptions, FleetStatsLine, DeviceEventLine } from "./device-fleet-container";
-export { ContainerTopology, StartedContainerTopology, TOPOLOGY_PLANS, CONTAINER_TOPOLOGIES, stackAppConfig } from "./container-topology";
-export type { ContainerTopologyName, ContainerTopologyOptions, FrontStarter, TopologyPlan, StartedFront } from "./container-topology";
+export { ProcessContainer, StartedProcessContainer, containerOptionsOf } from "./process-container";
+export type { ProcessContainerOptions, PathMapping } from "./process-container";
+export { IcgContainer, StartedIcgContainer } from "./icg-container";
+export type { IcgContainerOptions } from "./icg-container";
+export { TcpProbeContainer } from "./probe-container";
+export type { TcpProbeOptions } from "./probe-container";
+export { ContainerRuntime } from "./container-runtime";
+export type { ContainerRuntimeOptions, ContainerS3 } from "./container-runtime";
 export { startLocalStack, StartedUmsEdgeLocalStack, LOCALSTACK_IMAGE, LOCALSTACK_PORT, localStackImage } from "./localstack";
 export type { LocalStackOptions } from "./localstack";
 export { deployStackToS3, trustStoreObjects, logBucket, uploadLogTree, listKeys, resolveValue } from "./s3-deployment";

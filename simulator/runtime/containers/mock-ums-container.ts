@@ -1,9 +1,12 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { LabPki } from "../../pki/lab-pki";
 import { UserError } from "../../../core/errors";
-import { ComponentContainer, ComponentContainerOptions, readyLine, requirePath, StartedComponentContainer } from "./component-container";
-import { imageName } from "./images";
-import { ENTRIES } from "../launch";
-import { umsArgs, UmsReadyLine } from "../../ums/process-options";
+import { DEVICE_PORT } from "../../../core/igel";
+import type { UmsReadyLine } from "../../ums/process-options";
+import { requirePath } from "./component-container";
+import { ProcessContainer, ProcessContainerOptions, StartedProcessContainer } from "./process-container";
 
 /**
  * The mock UMS in a container (`node dist/simulator/ums/main.js`), as a testcontainers module:
@@ -11,8 +14,8 @@ import { umsArgs, UmsReadyLine } from "../../ums/process-options";
  * topologies it runs on an internal network only the front also joins.
  */
 
-export interface MockUmsContainerOptions extends ComponentContainerOptions {
-  /** The lab PKI (directory on this machine, `ums-edge pki init`); copied into the container at /pki. */
+export interface MockUmsContainerOptions extends ProcessContainerOptions {
+  /** The lab PKI (directory on this machine, `ums-edge pki init`); copied into the container. */
   readonly pki: string | LabPki;
   /** Content of the UMS application.yml (`igel.client-cert-forwarding`), e.g. a stack's `ums_application_yml` output. @default none: forwarding off */
   readonly appConfig?: string;
@@ -24,61 +27,57 @@ export interface MockUmsContainerOptions extends ComponentContainerOptions {
   readonly appSizeBytes?: number;
   /** Check device certificates against the lab CRL. @default true */
   readonly checkRevocation?: boolean;
-  /** More flags of `simulator/ums/main.ts`. @default none */
-  readonly extraArgs?: readonly string[];
 }
 
 /** The port the UMS listens on in its container (IGEL's device port). */
-export const UMS_PORT = 8443;
-const PKI_IN_CONTAINER = "/pki";
-const APP_CONFIG_IN_CONTAINER = "/etc/ums/application.yml";
+export const UMS_PORT = DEVICE_PORT;
 
 export function pkiDir(pki: string | LabPki): string {
   return typeof pki === "string" ? pki : pki.dir;
 }
 
-const isUmsReady = (j: Record<string, unknown>) => j.event === "ready" && j.component === "ums";
+/** application.yml content as a file the container copies in (the component reads a file). */
+function appConfigFile(content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ums-edge-app-config-")), "application.yml");
+  fs.writeFileSync(file, content);
+  return file;
+}
 
-export class MockUmsContainer extends ComponentContainer {
-  private readonly options: MockUmsContainerOptions;
-
-  constructor(options: MockUmsContainerOptions) {
-    super(options.image ?? imageName("node"), "ums", options, [UMS_PORT], (out) => out.find(isUmsReady) !== undefined);
-    this.options = options;
+export class MockUmsContainer extends ProcessContainer<"ums"> {
+  constructor(private readonly options: MockUmsContainerOptions) {
     const dir = requirePath("pki", pkiDir(options.pki), "create one with 'ums-edge pki init --dir DIR' (or initLabPki(dir))");
     const int = (field: string, v: number | undefined) => {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`'${field}': ${v} is not a positive integer`);
       return v;
     };
-    if (options.appConfig !== undefined) this.withCopyContentToContainer([{ content: options.appConfig, target: APP_CONFIG_IN_CONTAINER }]);
-    const args = umsArgs({
-      pki: PKI_IN_CONTAINER,
-      host: "0.0.0.0",
-      port: UMS_PORT,
-      enrollmentKeys: options.enrollmentKeys,
-      heartbeatMs: int("heartbeatMs", options.heartbeatMs),
-      appSizeBytes: int("appSizeBytes", options.appSizeBytes),
-      checkRevocation: options.checkRevocation === false ? false : undefined,
-      appConfig: options.appConfig !== undefined ? APP_CONFIG_IN_CONTAINER : undefined,
-    });
-    this.withCommand([ENTRIES.ums, ...args, ...(options.extraArgs ?? [])]);
-    this.withCopyDirectoriesToContainer([{ source: dir, target: PKI_IN_CONTAINER }]);
+    super(
+      "ums",
+      {
+        pki: dir,
+        port: UMS_PORT,
+        enrollmentKeys: options.enrollmentKeys,
+        heartbeatMs: int("heartbeatMs", options.heartbeatMs),
+        appSizeBytes: int("appSizeBytes", options.appSizeBytes),
+        checkRevocation: options.checkRevocation === false ? false : undefined,
+        appConfig: appConfigFile(options.appConfig),
+      },
+      options,
+      [UMS_PORT],
+    );
   }
 
   override async start(): Promise<StartedMockUmsContainer> {
-    const { started, output } = await this.startComponent();
-    return new StartedMockUmsContainer(started, (await readyLine(output, isUmsReady, "UMS ready line")) as unknown as UmsReadyLine, output, this.options);
+    return new StartedMockUmsContainer(await this.startProcess(), this.options);
   }
 }
 
-export class StartedMockUmsContainer extends StartedComponentContainer<UmsReadyLine> {
+export class StartedMockUmsContainer extends StartedProcessContainer<"ums"> {
   constructor(
-    started: ConstructorParameters<typeof StartedComponentContainer>[0],
-    ready: UmsReadyLine,
-    output: ConstructorParameters<typeof StartedComponentContainer>[2],
+    started: ConstructorParameters<typeof StartedProcessContainer<"ums">>,
     private readonly options: MockUmsContainerOptions,
   ) {
-    super(started, ready, output);
+    super(...started);
   }
 
   /** `https://<container name>:8443`: how devices and fronts on its networks reach it. */

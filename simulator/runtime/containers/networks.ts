@@ -34,7 +34,8 @@ export class ContainerNetwork {
     const name = this.options.name ?? `ums-edge-${randomSuffix()}`;
     const internal = this.options.internal ?? false;
     const network = await client.network.create({ Name: name, Driver: "bridge", Internal: internal, CheckDuplicate: true, Labels: { [UMS_EDGE_LABEL]: "true", ...this.options.labels } });
-    return new StartedContainerNetwork(client, name, network, internal);
+    const info = (await client.network.getById(name).inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+    return new StartedContainerNetwork(client, name, network, internal, info.IPAM?.Config?.[0]?.Gateway ?? "");
   }
 }
 
@@ -44,8 +45,14 @@ export class StartedContainerNetwork extends StartedNetwork {
     name: string,
     network: ConstructorParameters<typeof StartedNetwork>[2],
     private readonly internal: boolean,
+    private readonly gateway: string,
   ) {
     super(client, name, network);
+  }
+
+  /** The engine host's address on this network: where its containers reach a process on that host. */
+  getGateway(): string {
+    return this.gateway;
   }
 
   /** True for a network with no route to or from others (`docker network create --internal`). */

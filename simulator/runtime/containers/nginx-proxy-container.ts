@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import * as tls from "node:tls";
 import { ROUTES } from "../../protocol/routes";
 import { ProblemsError } from "../../../core/errors";
@@ -27,9 +28,12 @@ export interface NginxProxyContainerOptions extends ComponentContainerOptions, P
   readonly clientCertificateRequiredPaths?: readonly string[];
   /** `ssl_verify_depth`. @default 2 */
   readonly verifyDepth?: number;
+  /** A directory on this machine for access.log and error.log (bind-mounted, read while nginx runs). @default access log in the container, errors to its output */
+  readonly logsDir?: string;
 }
 
 const LAB = "/lab";
+const LOGS = "/lab/logs";
 const TLS_IN_CONTAINER = { certificateChain: `${LAB}/tls/entire_chain.pem`, privateKey: `${LAB}/tls/private_key.pem`, clientCaChain: `${LAB}/tls/client-ca-chain.pem` };
 
 /** Ready when a TLS handshake on the published port completes (nginx prints no ready line). */
@@ -73,8 +77,8 @@ export class NginxProxyContainer extends ComponentContainer {
       clientCertificateRequiredPaths: options.clientCertificateRequiredPaths ?? [ROUTES.deviceSocket],
       upstream: upstream.origin,
       upstreamServerName: upstream.hostname,
-      accessLog: `${LAB}/access.log`,
-      errorLog: "stderr",
+      accessLog: options.logsDir ? `${LOGS}/access.log` : `${LAB}/access.log`,
+      errorLog: options.logsDir ? `${LOGS}/error.log` : "stderr",
       workerUser: "nobody nogroup",
     });
     this.withCopyContentToContainer([{ content: config, target: `${LAB}/nginx.conf` }]);
@@ -84,6 +88,7 @@ export class NginxProxyContainer extends ComponentContainer {
       { source: options.clientCaChain, target: TLS_IN_CONTAINER.clientCaChain },
     ]);
     this.withCopyContentToContainer([{ content: "", target: `${LAB}/temp/.keep` }]);
+    if (options.logsDir) this.withBindMounts([{ source: path.resolve(options.logsDir), target: LOGS, mode: "rw" }]);
     this.withCommand(["-p", `${LAB}/`, "-c", `${LAB}/nginx.conf`, "-e", "stderr", "-g", "daemon off; master_process on;"]);
   }
 

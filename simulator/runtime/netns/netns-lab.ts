@@ -38,8 +38,8 @@ export interface HostLink {
 /** Outcome of a TCP connect attempt: `timeout` is what a security group's silent drop looks like from outside. */
 export type TcpProbeResult = "connected" | "refused" | "timeout" | "unreachable" | "error";
 
-// Runs inside the namespace; argv-free so nothing depends on how `node -e` numbers its arguments.
-const PROBE_SCRIPT = `
+// Runs inside the namespace (or a probe container); argv-free so nothing depends on how `node -e` numbers its arguments.
+export const PROBE_SCRIPT = `
 const s = require("net").connect({ host: process.env.PROBE_HOST, port: Number(process.env.PROBE_PORT) });
 const done = (r) => { process.stdout.write(r); s.destroy(); process.exit(0); };
 s.setTimeout(Number(process.env.PROBE_TIMEOUT), () => done("timeout"));

@@ -17,7 +17,7 @@ import { AppConfigSource, deviceFacing, FrontKind, TopologyDefinition, TopologyN
 import type { DeviceEndpoints, StartedTopology } from "./topology";
 
 /**
- * Starts a topology from its definition on any process runtime (loopback, netns): security groups
+ * Starts a topology from its definition on any runtime (loopback, netns, containers): security groups
  * first, then the backend (an ICG and the UMS connecting out to it, or the UMS), then the front by
  * its kind. Nothing is left running if a component fails to start.
  */
