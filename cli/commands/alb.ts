@@ -37,6 +37,7 @@ export function registerAlb(program: Command): void {
           logsDir: flags.logs,
           workers: flags.workers ?? 1,
           healthCheckScale: flags.healthCheckScale ?? 1,
+          idleTimeoutScale: flags.idleTimeoutScale,
           accountId: flags.accountId,
           trustStoreLoader: s3TrustStoreLoaderFromFlags({ trustStoreS3: flags.trustStoreS3, revocationS3: flags.revocationS3 ? [...flags.revocationS3] : undefined, s3Endpoint: flags.s3Endpoint }),
           onEvent: (e) => process.stderr.write(`${formatEvent(e)}\n`),

@@ -1,4 +1,4 @@
-import { barChart, BarChartOptions, escapeXml } from "../../simulator/report/svg-chart";
+import { barChart, BarChartOptions, escapeXml, lineChart, LineChartOptions } from "../../simulator/report/svg-chart";
 import { formatValue, targetText, verdictOf, Figure, TargetRow } from "./figures";
 
 /**
@@ -34,6 +34,8 @@ export interface Section {
   /** Paragraphs of plain text (escaped). */
   readonly notes?: readonly string[];
   readonly charts?: readonly Chart[];
+  /** Lines over time with events marked (a soak's timeline, a reconnect storm). */
+  readonly timeCharts?: readonly LineChartOptions[];
   /** Tables: a caption, a header and rows of plain text. */
   readonly tables?: ReadonlyArray<{ readonly caption?: string; readonly header: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> }>;
   /** The section's figures as the terminal showed them. */
@@ -41,6 +43,8 @@ export interface Section {
 }
 
 export interface BenchPage {
+  /** @default "ums-edge benchmarks" */
+  readonly title?: string;
   readonly generatedAt: string;
   readonly machine: string;
   readonly quick: boolean;
@@ -85,6 +89,7 @@ export function renderBenchHtml(page: BenchPage): string {
         `<section id="${escapeXml(s.id)}"><h2>${escapeXml(s.title)}</h2>` +
         (s.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join("") +
         (s.charts && s.charts.length > 0 ? `<div class="charts">${s.charts.map((c) => barChart({ ...c, width: Math.max(720, Math.min(900, 120 + c.groups.length * 110)) })).join("")}</div>` : "") +
+        (s.timeCharts && s.timeCharts.length > 0 ? `<div class="charts">${s.timeCharts.map((c) => lineChart(c)).join("")}</div>` : "") +
         (s.tables ?? []).map((t) => table(t.header, t.rows, t.caption)).join("") +
         (s.figures && s.figures.length > 0 ? `<h3>Figures</h3>${figuresTable(s.figures, page.quick)}` : "") +
         `</section>`,
@@ -92,9 +97,9 @@ export function renderBenchHtml(page: BenchPage): string {
     .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ums-edge benchmarks</title><style>${CSS}</style></head>
+<title>${escapeXml(page.title ?? "ums-edge benchmarks")}</title><style>${CSS}</style></head>
 <body>
-<h1>ums-edge benchmarks${page.quick ? " (quick run)" : ""}</h1>
+<h1>${escapeXml(page.title ?? "ums-edge benchmarks")}${page.quick ? " (quick run)" : ""}</h1>
 <div class="meta">generated ${escapeXml(page.generatedAt)} &middot; ${escapeXml(page.machine)}</div>
 <div class="summary"><span class="pass">${met} targets met</span><span class="fail">${missed} missed</span><span class="skipped">${unmeasured} not measured</span><span class="na">${notAsserted} n/a (run too small)</span></div>
 <h2>Targets</h2>

@@ -32,6 +32,11 @@ export interface AlbEmulatorOptions {
   readonly accountId?: string;
   /** Multiplies health check interval and timeout, so tests need not wait 30 s. @default 1 */
   readonly healthCheckScale?: number;
+  /**
+   * Multiplies the stack's idle timeout (connections and WebSockets with nothing sent either way),
+   * so a time-scaled scenario sees in seconds what AWS does in minutes. @default 1
+   */
+  readonly idleTimeoutScale?: number;
   /** A target that sends nothing for this long gets a 504. @default the load balancer's idle timeout (60 s) */
   readonly targetTimeoutMs?: number;
   /** A target that does not accept a connection within this gets a 504. @default 10000 (AWS's) */
@@ -159,7 +164,7 @@ export class AlbEmulator {
     const logsDir = o.logsDir ? path.resolve(o.logsDir) : undefined;
     if (logsDir) fs.mkdirSync(logsDir, { recursive: true });
     const writeEvent = eventWriter(logsDir, o.onEvent);
-    const settings = { targets, logsDir, accountId: o.accountId ?? DEFAULT_ACCOUNT_ID, targetTimeoutMs: o.targetTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, emit: writeEvent, nodeIp: host };
+    const settings = { targets, logsDir, accountId: o.accountId ?? DEFAULT_ACCOUNT_ID, targetTimeoutMs: o.targetTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, emit: writeEvent, nodeIp: host, idleTimeoutScale: o.idleTimeoutScale };
     const wanted = new Map(servedListeners(stack).map((l) => [l.port, o.ports?.[l.port] ?? l.port]));
 
     const serving: Serving =

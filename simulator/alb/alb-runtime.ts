@@ -33,6 +33,8 @@ export interface RuntimeSettings {
   readonly emit: (e: AlbEvent) => void;
   /** The IP of this "node" in log file names. */
   readonly nodeIp: string;
+  /** Multiplies the idle timeout (time-scaled scenarios and soaks). @default 1 */
+  readonly idleTimeoutScale?: number;
 }
 
 export interface ServedListener {
@@ -54,6 +56,8 @@ export class AlbRuntime {
     const naming: AwsNaming = { region: stack.region ?? "us-east-1", accountId: settings.accountId };
     const elbId = loadBalancerId(stack.loadBalancer.name);
     const targetTimeoutMs = settings.targetTimeoutMs ?? stack.loadBalancer.idleTimeoutSeconds * 1000;
+    // Time-scaled: the client side's idle timer only; a target still has the stack's own time to answer.
+    const idleTimeoutMs = Math.max(1, Math.round(stack.loadBalancer.idleTimeoutSeconds * 1000 * (settings.idleTimeoutScale ?? 1)));
     this.targets = new TargetConnections({ connectTimeoutMs: settings.connectTimeoutMs, targetTimeoutMs });
     this.pools = new Map([...stack.targetGroups.values()].map((g) => [g.address, new TargetGroupPool(g, settings.targets)]));
     const targetGroupArns = new Map([...stack.targetGroups.values()].map((g) => [g.address, targetGroupArn(naming, g.name, g.address)]));
@@ -82,8 +86,8 @@ export class AlbRuntime {
         targetGroupArns,
         targetTimeoutMs,
         connectTimeoutMs: settings.connectTimeoutMs,
-        idleTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
-        headTimeoutMs: stack.loadBalancer.idleTimeoutSeconds * 1000,
+        idleTimeoutMs,
+        headTimeoutMs: idleTimeoutMs,
         clientKeepAliveMs: stack.loadBalancer.clientKeepAliveSeconds * 1000,
         desyncMode: stack.loadBalancer.desyncMitigationMode,
         forwarding: {

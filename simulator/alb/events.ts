@@ -26,6 +26,17 @@ export type AlbEvent =
       readonly reason: string;
     }
   | {
+      /** A WebSocket closed by the idle timeout: nothing sent either way for that long. */
+      readonly kind: "idle-timeout";
+      readonly time: string;
+      readonly listenerPort: number;
+      readonly client: string;
+      readonly idleTimeoutMs: number;
+      /** How long the connection had been upgraded, ms. */
+      readonly heldMs: number;
+      readonly reason: string;
+    }
+  | {
       readonly kind: "target-health";
       readonly time: string;
       readonly targetGroup: string;
@@ -42,6 +53,8 @@ export function formatEvent(e: AlbEvent): string {
       return `alb: listener ${e.listenerPort} refused the TLS connection from ${e.client}: ${e.verifyStatus}: ${e.reason}`;
     case "request-refused":
       return `alb: listener ${e.listenerPort} answered ${e.status} to ${e.method} ${e.url} from ${e.client} (${e.decidedBy}): ${e.reason}`;
+    case "idle-timeout":
+      return `alb: listener ${e.listenerPort} closed the WebSocket of ${e.client} after ${e.heldMs} ms: ${e.reason}`;
     case "target-health":
       return `alb: target ${e.target} of ${e.targetGroup} is ${e.to} (was ${e.from}): ${e.reason}`;
   }

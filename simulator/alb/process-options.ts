@@ -12,6 +12,7 @@ export const ALB_FLAGS = {
   host: { flag: "--host", kind: "string", value: "<address>", description: "address to listen on", defaultText: "127.0.0.1" },
   workers: { flag: "--workers", kind: "integer", value: "<n>", min: 1, max: 64, description: "processes serving the listeners (node:cluster)", defaultText: "1" },
   healthCheckScale: { flag: "--health-check-scale", kind: "number", value: "<x>", min: 0, exclusiveMin: true, description: "multiply health check interval and timeout (e.g. 0.1)", defaultText: "1" },
+  idleTimeoutScale: { flag: "--idle-timeout-scale", kind: "number", value: "<x>", min: 0, exclusiveMin: true, description: "multiply the stack's idle timeout (time-scaled scenarios, e.g. 0.02)", defaultText: "1" },
   accountId: { flag: "--account-id", kind: "string", value: "<id>", description: "AWS account ID in log paths and ARNs" },
   trustStoreS3: { flag: "--trust-store-s3", kind: "string", value: "<s3-url>", description: "read the verify trust store's CA bundle through the S3 API, as the ALB does: s3://BUCKET/KEY[?versionId=V]" },
   revocationS3: { flag: "--revocation-s3", kind: "list", value: "<s3-url>", description: "a CRL of the trust store in S3 (repeatable; with --trust-store-s3)" },

@@ -84,11 +84,29 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
       this.received += late.length;
       target.write(late);
     }
-    tunnel(socket, target, this.ctx.idleTimeoutMs, (received, sent) => {
-      this.received += received;
-      this.sent += sent;
-      this.log(head.status, "wss");
-    });
+    const switchedAt = Date.now();
+    const ctx = this.ctx;
+    tunnel(
+      socket,
+      target,
+      ctx.idleTimeoutMs,
+      (received, sent) => {
+        this.received += received;
+        this.sent += sent;
+        this.log(head.status, "wss");
+      },
+      // AWS, "Load balancer attributes" > "Connection idle timeout": closed when no data was sent or received for the idle timeout.
+      () =>
+        ctx.emit({
+          kind: "idle-timeout",
+          time: new Date().toISOString(),
+          listenerPort: ctx.model.port,
+          client: this.conn.info.client,
+          idleTimeoutMs: ctx.idleTimeoutMs,
+          heldMs: Date.now() - switchedAt,
+          reason: `no data either way for the idle timeout (${ctx.idleTimeoutMs} ms)`,
+        }),
+    );
   }
 
   onResponse(head: ResponseHead, _framing: Framing, body: Buffer | undefined, complete: boolean): void {

@@ -7,12 +7,13 @@ import type * as net from "node:net";
  * connection when "no data has been sent or received" for the idle timeout, so traffic in either
  * direction keeps a WebSocket open, and silence both ways closes it (client and target sides).
  */
-export function tunnel(client: net.Socket, target: net.Socket, idleTimeoutMs: number, onClose: (received: number, sent: number) => void): void {
+export function tunnel(client: net.Socket, target: net.Socket, idleTimeoutMs: number, onClose: (received: number, sent: number) => void, onIdle?: () => void): void {
   let received = 0;
   let sent = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const idle = () => {
+    onIdle?.();
     client.destroy();
     target.destroy();
   };

@@ -56,6 +56,8 @@ export interface DeviceFleetOptions {
   readonly bootMs?: number;
   /** Reconnect delays. @default { initialMs: 1000, maxMs: 60000 } */
   readonly backoff?: BackoffOptions;
+  /** Every device's own heartbeat interval, ms. @default the interval the UMS's welcome names */
+  readonly heartbeatMs?: number;
   /** Consecutive failed attempts before a device gives up. @default Infinity (1 for identity devices) */
   readonly maxAttempts?: number;
   /** Devices onboarding or connecting for the first time at once. @default 16 */
@@ -78,6 +80,7 @@ function validate(o: DeviceFleetOptions): void {
   if (count > 0 && (o.enrollmentKeys?.length ?? 0) < count) {
     problems.push(`${count} devices onboard but only ${o.enrollmentKeys?.length ?? 0} enrollment keys were given; mint more (POST /umsapi/v3/enrollmentkeys)`);
   }
+  if (o.heartbeatMs !== undefined && !(Number.isInteger(o.heartbeatMs) && o.heartbeatMs >= 10)) problems.push(`'heartbeatMs' must be a whole number of at least 10 ms (got ${o.heartbeatMs})`);
   if (o.keyPoolSize !== undefined && !(Number.isInteger(o.keyPoolSize) && o.keyPoolSize >= 1)) problems.push(`'keyPoolSize' must be at least 1 (got ${o.keyPoolSize})`);
   if (o.startConcurrency !== undefined && !(Number.isInteger(o.startConcurrency) && o.startConcurrency >= 1)) problems.push(`'startConcurrency' must be at least 1 (got ${o.startConcurrency})`);
   for (const [name, url] of [
@@ -179,6 +182,7 @@ export class DeviceFleet {
       firmware: o.firmware,
       backoff: o.backoff,
       bootMs: o.bootMs,
+      heartbeatMs: o.heartbeatMs,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       faults: o.faults,
       startGate: gate,

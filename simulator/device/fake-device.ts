@@ -58,6 +58,11 @@ export interface FakeDeviceOptions {
   readonly backoff?: BackoffOptions;
   /** Simulated boot time after a reboot, ms. @default 2000 */
   readonly bootMs?: number;
+  /**
+   * The device's own heartbeat interval, ms (IGEL does not publish OS 12's: assumption
+   * `os12-heartbeat-interval`). @default the interval the UMS's welcome names
+   */
+  readonly heartbeatMs?: number;
   /** Consecutive failed attempts (onboarding or connecting) before the device gives up. @default Infinity */
   readonly maxAttempts?: number;
   /** TLS + upgrade + welcome must complete within this, ms. @default 10000 */
@@ -322,6 +327,7 @@ export class FakeDevice extends EventEmitter {
         identity: this.identityPem!,
         hello: { unitId: this.unitId, mac: this.mac, firmware: this.firmware },
         handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+        heartbeatMs: this.options.heartbeatMs,
       },
       {
         onWelcome: (connectMs) => {

@@ -100,6 +100,7 @@ export async function runDeviceFleetProcess(flags: FleetProcessFlags): Promise<v
     firmware: flags.firmware,
     unitBase: flags.unitBase,
     bootMs: flags.bootMs,
+    heartbeatMs: flags.heartbeatMs,
     backoff: flags.backoffInitialMs || flags.backoffMaxMs ? { initialMs: flags.backoffInitialMs, maxMs: flags.backoffMaxMs } : undefined,
     maxAttempts: flags.maxAttempts,
     startConcurrency: flags.startConcurrency,

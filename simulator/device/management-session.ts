@@ -19,6 +19,8 @@ export interface SessionOptions {
   readonly hello: { readonly unitId: string; readonly mac: string; readonly firmware: string };
   /** TLS + upgrade + welcome must complete within this, ms. */
   readonly handshakeTimeoutMs: number;
+  /** The device's own heartbeat interval, ms. @default the interval the server's welcome names */
+  readonly heartbeatMs?: number;
 }
 
 export interface SessionHandlers {
@@ -109,7 +111,7 @@ export class ManagementSession {
           if (this.welcomed) return;
           this.welcomed = true;
           clearTimeout(welcomeTimer);
-          const every = message.heartbeatMs;
+          const every = options.heartbeatMs ?? message.heartbeatMs;
           heartbeat = setInterval(() => {
             if (Date.now() - lastHeard > every * 3) {
               this.refusal = { stage: "session", kind: "protocol", at: new Date().toISOString(), reason: `no answer from the server for ${every * 3} ms` };

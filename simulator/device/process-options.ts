@@ -20,6 +20,7 @@ export const DEVICES_FLAGS = {
   firmware: { flag: "--firmware", kind: "string", value: "<version>", description: "firmware version devices report", defaultText: "12.7.1" },
   unitBase: { flag: "--unit-base", kind: "integer", value: "<n>", min: 0, max: 0xffffff, description: "MAC offset below IGEL's OUI (default: random)" },
   bootMs: { flag: "--boot-ms", kind: "integer", value: "<n>", min: 0, description: "simulated boot time after a reboot", defaultText: "2000" },
+  heartbeatMs: { flag: "--heartbeat-ms", kind: "integer", value: "<n>", min: 10, max: 3_600_000, description: "the devices' own heartbeat interval (default: the one the UMS's welcome names)" },
   backoffInitialMs: { flag: "--backoff-initial-ms", kind: "integer", value: "<n>", min: 1, description: "first reconnect delay", defaultText: "1000" },
   backoffMaxMs: { flag: "--backoff-max-ms", kind: "integer", value: "<n>", min: 1, description: "largest reconnect delay", defaultText: "60000" },
   maxAttempts: { flag: "--max-attempts", kind: "integer", value: "<n>", min: 1, description: "consecutive failures before a device gives up (default: never; 1 for --identity devices)" },

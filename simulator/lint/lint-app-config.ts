@@ -8,6 +8,7 @@ import { ProblemsError, UserError, formatProblem } from "../../core/errors";
 import { HEALTH_CHECK_PATH } from "../../core/igel";
 import { MTLS_HEADERS, MTLS_HEADER_DISPLAY, MtlsHeaderKey } from "../../core/aws-headers";
 import type { Finding } from "../doctor/doctor";
+import { heartbeatIdleFinding } from "../../core/heartbeat-idle";
 
 /**
  * `ums-edge lint --stack DIR --app-config FILE`: does this UMS (or ICG) application.yml match this
@@ -21,6 +22,13 @@ interface StackFacts {
   /** The mTLS listener, if the stack has an ALB. */
   readonly mtls?: ListenerModel;
   readonly outputs: Readonly<Record<string, string>>;
+  /** The load balancer's idle_timeout, if the stack has an ALB. */
+  readonly idleTimeoutSeconds?: number;
+}
+
+export interface LintOptions {
+  /** The devices' heartbeat interval the user states (IGEL does not publish OS 12's), seconds. */
+  readonly heartbeatSeconds?: number;
 }
 
 function stackFacts(stackDir: string): StackFacts {
@@ -30,7 +38,7 @@ function stackFacts(stackDir: string): StackFacts {
   const model = readStack(stackDir);
   const mtls = model.listeners.find((l) => l.mutualAuthentication.mode !== "off");
   const health = [...model.targetGroups.values()][0]?.healthCheck.path;
-  return { name: model.name, backend: health === HEALTH_CHECK_PATH.icg ? "icg" : "ums", mtls, outputs };
+  return { name: model.name, backend: health === HEALTH_CHECK_PATH.icg ? "icg" : "ums", mtls, outputs, idleTimeoutSeconds: model.loadBalancer.idleTimeoutSeconds };
 }
 
 /** A header name as people write it: AWS's spelling for AWS's headers, the stack's (lower-cased) name for a renamed one. */
@@ -59,7 +67,7 @@ function readAppConfig(file: string): { config?: UmsAppConfig; problems: string[
   }
 }
 
-export function lintAppConfig(stackDir: string, appConfigFile: string): Finding[] {
+export function lintAppConfig(stackDir: string, appConfigFile: string, options: LintOptions = {}): Finding[] {
   const stack = stackFacts(stackDir);
   const { config, problems } = readAppConfig(appConfigFile);
   const findings: Finding[] = problems.map((p) => ({ check: "application.yml", status: "fail" as const, detail: p }));
@@ -105,6 +113,8 @@ export function lintAppConfig(stackDir: string, appConfigFile: string): Finding[
     }
   }
 
+  if (stack.idleTimeoutSeconds !== undefined) add(...idleTimeoutFinding(stack, options.heartbeatSeconds));
+
   const cluster = stack.outputs.cluster_address;
   if (cluster) {
     const note = stack.backend === "icg" ? " (needed only where a UMS, not only ICGs, is behind the ALB)" : "";
@@ -116,4 +126,20 @@ export function lintAppConfig(stackDir: string, appConfigFile: string): Finding[
     add("enrollment address", "info", "not required: onboarding works on the single passthrough listener");
   }
   return findings;
+}
+
+/** The heartbeat rule (core/heartbeat-idle.ts) against the stack's idle_timeout. */
+function idleTimeoutFinding(stack: StackFacts, heartbeatSeconds: number | undefined): [string, Finding["status"], string] {
+  const idle = stack.idleTimeoutSeconds!;
+  if (heartbeatSeconds === undefined) {
+    return ["idle timeout", "info", `${idle} s: devices must send something (a heartbeat) more often than that, or the ALB cuts their WebSockets; give --heartbeat-seconds to check`];
+  }
+  const finding = heartbeatIdleFinding(idle, heartbeatSeconds, {
+    subject: `the '${stack.name}' load balancer (aws_lb idle_timeout)`,
+    heartbeatSource: "--heartbeat-seconds",
+    idleField: "loadBalancer.idleTimeoutSeconds of this stack in the config (aws_lb idle_timeout)",
+  });
+  return finding
+    ? ["idle timeout", "warn", `${finding.problem}. Fix: ${finding.fix}.`]
+    : ["idle timeout", "pass", `${idle} s, above the ${heartbeatSeconds} s heartbeat: quiet device WebSockets stay open`];
 }

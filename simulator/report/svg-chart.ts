@@ -74,3 +74,79 @@ export function barChart(o: BarChartOptions): string {
   parts.push("</svg>");
   return parts.join("");
 }
+
+/** One line of a time chart: (x, y) points in x order. */
+export interface LineSeries {
+  readonly name: string;
+  readonly points: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A vertical line across a time chart at `at` (x units), labelled (e.g. "UMS restart"). */
+export interface ChartMarker {
+  readonly at: number;
+  readonly label: string;
+}
+
+export interface LineChartOptions {
+  readonly title: string;
+  /** Unit of the y axis. */
+  readonly unit: string;
+  /** Unit of the x axis, e.g. "s". */
+  readonly xUnit: string;
+  readonly series: readonly LineSeries[];
+  readonly markers?: readonly ChartMarker[];
+  /** @default 900 */
+  readonly width?: number;
+  /** @default 260 */
+  readonly height?: number;
+}
+
+const MARKER_COLOURS = ["#b07aa1", "#9c755f", "#edc948"];
+
+/** Lines over time (a soak's timeline, a reconnect storm), with events marked as vertical lines. */
+export function lineChart(o: LineChartOptions): string {
+  const width = o.width ?? 900;
+  const height = o.height ?? 260;
+  const left = 56;
+  const right = 12;
+  const top = 36;
+  const bottom = 40;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const xs = o.series.flatMap((s) => s.points.map((p) => p[0])).concat((o.markers ?? []).map((m) => m.at));
+  const xMin = Math.min(0, ...xs);
+  const xMax = niceMax(Math.max(xMin + 1, ...xs) - xMin) + xMin;
+  const yMax = niceMax(Math.max(0, ...o.series.flatMap((s) => s.points.map((p) => p[1]))));
+  const x = (v: number) => left + ((v - xMin) / (xMax - xMin)) * plotW;
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`);
+  parts.push(`<title>${escapeXml(o.title)}</title>`);
+  parts.push(`<text x="${left}" y="18" class="chart-title">${escapeXml(o.title)} (${escapeXml(o.unit)})</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = (yMax / 4) * i;
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${+v.toFixed(2)}</text>`);
+  }
+  for (let i = 0; i <= 5; i++) {
+    const v = xMin + ((xMax - xMin) / 5) * i;
+    parts.push(`<text x="${x(v).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="tick">${+v.toFixed(1)} ${escapeXml(o.xUnit)}</text>`);
+  }
+  const kinds = [...new Set((o.markers ?? []).map((m) => m.label))];
+  for (const m of o.markers ?? []) {
+    const colour = MARKER_COLOURS[kinds.indexOf(m.label) % MARKER_COLOURS.length];
+    parts.push(`<line x1="${x(m.at).toFixed(1)}" x2="${x(m.at).toFixed(1)}" y1="${top}" y2="${top + plotH}" stroke="${colour}" stroke-dasharray="4 3"><title>${escapeXml(`${m.label} at ${m.at} ${o.xUnit}`)}</title></line>`);
+  }
+  o.series.forEach((s, si) => {
+    if (s.points.length === 0) return;
+    const d = s.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
+    parts.push(`<path d="${d}" fill="none" stroke="${COLOURS[si % COLOURS.length]}" stroke-width="1.5"><title>${escapeXml(s.name)}</title></path>`);
+  });
+  const legend = [...o.series.map((s, si) => ({ name: s.name, colour: COLOURS[si % COLOURS.length], dashed: false })), ...kinds.map((k, ki) => ({ name: k, colour: MARKER_COLOURS[ki % MARKER_COLOURS.length], dashed: true }))];
+  legend.forEach((l, i) => {
+    const lx = width - right - (legend.length - i) * 130;
+    parts.push(`<rect x="${lx}" y="8" width="10" height="10" fill="${l.colour}"${l.dashed ? ' opacity="0.6"' : ""}/><text x="${lx + 14}" y="17" class="tick">${escapeXml(l.name)}</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("");
+}

@@ -205,4 +205,10 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       "A trust store CRL past its nextUpdate (or before its thisUpdate): AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate). The emulated ALB fails the certificates that CA issued with ClientCertCrlProcessingError (the code AWS lists for 'CRL processing error'; the safe side: the bench never says a device gets in on a CRL AWS might refuse), and 'ums-edge synth' warns about the CRL in the plan view.",
     checkOnRealSystem: "add a CRL whose nextUpdate has passed to a test trust store (aws elbv2 add-trust-store-revocations) and connect with a certificate it lists and one it does not",
   },
+  {
+    id: "os12-heartbeat-interval",
+    text:
+      "IGEL does not publish how often an OS 12 device sends something on its management WebSocket. The simulation makes it a parameter: the idle-timeout rows run devices heartbeating at 1.5x and 0.5x the stack's idle_timeout (both time-scaled 50 times, as the health checks), and 'synth' (devices.heartbeatSeconds) and 'lint' (--heartbeat-seconds) warn when a stack's idle_timeout is not above the interval you state. The ALB's idle timer closes the TCP connection without a WebSocket close frame (devices see 1006).",
+    checkOnRealSystem: "capture a device's traffic to the UMS (or read the UMS's device-connection log) for an hour of an idle device and note the longest gap; set idle_timeout well above it",
+  },
 ];

@@ -1,6 +1,6 @@
 import { TopologyName, topologyDefinition } from "../runtime/topologies/definitions";
 import type { StackFact, StackFacts } from "./stack-facts";
-import { Outcome, ok, na, blocked, http, tls, unsupported } from "./outcome";
+import { Outcome, ok, na, blocked, http, tls, unsupported, close } from "./outcome";
 
 /**
  * The specification the simulation checks: design section 2 as data, one row per scenario, one
@@ -36,7 +36,9 @@ export type ScenarioId =
   | "reenroll-existing-unit"
   | "bypass-front"
   | "ums-wrong-header"
-  | "ums-without-url-aws";
+  | "ums-without-url-aws"
+  | "heartbeat-above-idle-timeout"
+  | "heartbeat-below-idle-timeout";
 
 /** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
 export interface Depends {
@@ -93,6 +95,9 @@ const LEGACY_CIPHERS = depends("legacyCiphers", { on: ok, off: tls("alb", "Faile
 
 /** Refused in the handshake by a verify listener: the ALB topologies in verify mode. */
 const VERIFY_REFUSES = { "alb-verify": tls("alb"), "icg-alb-verify": tls("alb") } as const;
+
+/** The topologies whose device WebSockets pass the ALB's idle timer. */
+const ALB_IDLE_TIMER = (o: Outcome): ScenarioSpec["expected"] => ({ "alb-verify": o, "alb-passthrough": o, "icg-alb-verify": o, "icg-alb-passthrough": o });
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
   row("health", "target health check (/info, /usg/check-status)", {}),
@@ -158,4 +163,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),
+  // Issue 15 §3: the ALB closes a WebSocket idle for idle_timeout (no close frame: the devices see 1006), time-scaled
+  // (flows/idle-timeout.ts); without a load balancer there is no idle timer to outlast.
+  row("heartbeat-above-idle-timeout", "device heartbeat longer than the ALB idle timeout: sessions cut and re-established (time-scaled)", ALB_IDLE_TIMER(close("alb", 1006)), na),
+  row("heartbeat-below-idle-timeout", "device heartbeat shorter than the ALB idle timeout: sessions held (time-scaled)", ALB_IDLE_TIMER(ok), na),
 ];

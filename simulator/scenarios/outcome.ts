@@ -66,3 +66,4 @@ export const blocked: Outcome = { kind: "blocked" };
 export const http = (by: Component, status: number): Outcome => ({ kind: "http", by, status });
 export const tls = (by: Component, connectionLog?: string): Outcome => ({ kind: "tls", by, connectionLog });
 export const unsupported = (by: Component): Outcome => ({ kind: "unsupported", by });
+export const close = (by: Component, code: number): Outcome => ({ kind: "close", by, code });

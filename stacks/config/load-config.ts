@@ -8,6 +8,7 @@ import type { Backend } from "../../core/igel";
 import { ALB_ATTRIBUTE_DEFAULTS, MAX_VERIFY_LISTENERS_PER_LOAD_BALANCER } from "../../core/alb-defaults";
 import { checkClientCaChain, checkCrl, checkWebCertificate, CheckResult, FileRef, Notice } from "./certificate-checks";
 import { formatProblem, Problem, ProblemsError } from "../../core/errors";
+import { heartbeatIdleFinding } from "../../core/heartbeat-idle";
 
 export type { Notice } from "./certificate-checks";
 
@@ -238,28 +239,20 @@ function toSpec(raw: RawStack, listeners: Record<string, ListenerSpec> | undefin
   };
 }
 
-/**
- * Devices hold one WebSocket for hours; the ALB closes it after `idle_timeout` seconds without data
- * (ELB user guide, "Load balancer attributes" > connection idle timeout, WebSockets included). A
- * heartbeat less often than that means a cut and a reconnect every interval.
- */
+/** The heartbeat rule (core/heartbeat-idle.ts) for each load-balanced stack of the config. */
 function idleTimeoutWarnings(file: string, raw: RawConfig, stacks: readonly StackSpec[]): Notice[] {
   const heartbeat = raw.devices?.heartbeatSeconds;
   if (heartbeat === undefined) return [];
   return stacks.flatMap((s, i) => {
     if (!s.mtlsMode) return [];
-    const idle = s.loadBalancer.idleTimeoutSeconds ?? ALB_ATTRIBUTE_DEFAULTS.idleTimeoutSeconds;
-    if (idle > heartbeat) return [];
-    const given = s.loadBalancer.idleTimeoutSeconds !== undefined ? "" : " (AWS's default)";
-    return [
-      {
-        level: "warning" as const,
-        file,
-        field: `stacks[${i}].loadBalancer.idleTimeoutSeconds`,
-        problem: `the '${s.variant}' load balancer closes connections idle for ${idle} s${given}, but devices.heartbeatSeconds is ${heartbeat}: every quiet device WebSocket is cut and re-established about every ${heartbeat} s`,
-        fix: `set stacks[${i}].loadBalancer.idleTimeoutSeconds above ${heartbeat} (e.g. ${Math.min(heartbeat * 2, 4000)})`,
-      },
-    ];
+    const field = `stacks[${i}].loadBalancer.idleTimeoutSeconds`;
+    const finding = heartbeatIdleFinding(s.loadBalancer.idleTimeoutSeconds ?? ALB_ATTRIBUTE_DEFAULTS.idleTimeoutSeconds, heartbeat, {
+      subject: `the '${s.variant}' load balancer`,
+      heartbeatSource: "devices.heartbeatSeconds",
+      idleField: field,
+      idleDefaulted: s.loadBalancer.idleTimeoutSeconds === undefined ? "AWS's default" : undefined,
+    });
+    return finding ? [{ level: "warning" as const, file, field, ...finding }] : [];
   });
 }
 

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import WebSocket from "ws";
 import { AlbEmulator } from "../../simulator/alb";
 import type { StartedAlbEmulator } from "../../simulator/alb";
+import type { AlbEvent } from "../../simulator/alb/events";
 import type { LabPki } from "../../simulator/pki/lab-pki";
 import { testLabPki } from "../helpers/lab-pki";
 import { startEchoTarget, EchoTarget, EchoReply } from "./helpers/echo-target";
@@ -179,6 +180,23 @@ describe("idle_timeout on WebSockets and client_keep_alive", () => {
     await new Promise((r) => ws.once("close", r));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  test("idleTimeoutScale runs the stack's idle_timeout faster, and the cut WebSocket is told as an idle-timeout event", async () => {
+    const dir = withLoadBalancerAttributes(synth.stacks["icg-alb-verify"], { idle_timeout: 60 });
+    dirs.push(dir);
+    const events: AlbEvent[] = [];
+    const alb = await new AlbEmulator({ stackDir: dir, target: echo.address, ports: { 8443: 0, 443: 0 }, idleTimeoutScale: 0.01, onEvent: (e) => events.push(e) }).start();
+    started.push(alb);
+    const ws = new WebSocket(`${alb.listenerUrl(443).replace("https:", "wss:")}/ws`, { rejectUnauthorized: false });
+    await new Promise((r) => ws.once("message", r));
+    const t0 = Date.now();
+    const code = await new Promise<number>((r) => ws.once("close", r));
+    // 60 s x 0.01 = 600 ms of silence; no close frame: the client sees 1006, as behind a real ALB.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(code).toBe(1006);
+    expect(events.filter((e) => e.kind === "idle-timeout")).toEqual([expect.objectContaining({ kind: "idle-timeout", listenerPort: 443, idleTimeoutMs: 600, reason: "no data either way for the idle timeout (600 ms)" })]);
   });
 
   test("after client_keep_alive the next response closes the connection", async () => {

@@ -83,3 +83,31 @@ test("the lint command exits 1 on a failing finding, 0 when clean, 2 on bad inpu
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/^ums-edge: --app-config .*bad2\.yml: not YAML: /);
 });
+
+describe("--heartbeat-seconds against the stack's idle_timeout (the rule synth applies to devices.heartbeatSeconds)", () => {
+  const idleFinding = (heartbeatSeconds?: number) => lintAppConfig(lab.stackDir("ums-alb-verify"), lab.appConfigFile("stack", "ums-alb-verify"), { heartbeatSeconds }).find((f) => f.check === "idle timeout");
+
+  test("warns, naming the stack, the setting and the fix, when the idle timeout is not above the heartbeat", () => {
+    expect(idleFinding(90)).toEqual({
+      check: "idle timeout",
+      status: "warn",
+      detail:
+        "the 'ums-alb-verify' load balancer (aws_lb idle_timeout) closes connections idle for 60 s, but --heartbeat-seconds is 90: every quiet device WebSocket is cut and re-established about every 90 s. " +
+        "Fix: set loadBalancer.idleTimeoutSeconds of this stack in the config (aws_lb idle_timeout) above 90 (e.g. 180).",
+    });
+    expect(idleFinding(60)?.status).toBe("warn");
+  });
+
+  test("passes below the idle timeout, and without a stated heartbeat only says what to give", () => {
+    expect(idleFinding(30)?.status).toBe("pass");
+    expect(idleFinding(undefined)).toMatchObject({ status: "info", detail: expect.stringContaining("give --heartbeat-seconds") });
+    expect(lintAppConfig(lab.stackDir("ums-direct"), lab.appConfigFile("no-forwarding"), { heartbeatSeconds: 90 }).find((f) => f.check === "idle timeout")).toBeUndefined();
+  });
+
+  test("a heartbeat that is not a number of seconds is refused by the command with the flag and the fix", () => {
+    const r = spawnSync(process.execPath, [path.join(projectRoot(), "dist/cli/index.js"), "lint", "--stack", lab.stackDir("ums-alb-verify"), "--app-config", lab.appConfigFile("stack", "ums-alb-verify"), "--heartbeat-seconds", "90s"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--heartbeat-seconds: '90s' is not a whole number of seconds from 1 to 86400");
+    expect(r.stderr).toContain("fix: give the interval your devices heartbeat at");
+  });
+});

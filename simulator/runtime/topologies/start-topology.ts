@@ -3,7 +3,9 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { STACK_VARIANT } from "../../../core/stack-variants";
 import { DEVICE_PORT } from "../../../core/igel";
-import type { Runtime } from "../runtime";
+import { UserError } from "../../../core/errors";
+import type { Placement, Runtime } from "../runtime";
+import type { ComponentKind, ProcessOptions, ReadyLine } from "../launch";
 import type { Lab } from "../lab";
 import { REVERSE_PROXY_HEADER } from "../lab";
 import type { ComponentHandle } from "../component-process";
@@ -31,6 +33,8 @@ export interface TopologyOptions {
   readonly umsHeartbeatMs?: number;
   /** Processes of the ALB emulator (node:cluster workers; each holds its share of the connections). @default 1 */
   readonly albWorkers?: number;
+  /** Multiplies the ALB's idle timeout (time-scaled scenarios and soaks). @default 1 */
+  readonly albIdleTimeoutScale?: number;
   /** Quieter components (benches): no per-request log lines. @default false */
   readonly quiet?: boolean;
 }
@@ -63,6 +67,29 @@ interface StartContext {
   readonly dir: string;
   track<R>(component: ComponentHandle<R>): ComponentHandle<R>;
   onStop(stop: () => Promise<void>): void;
+  /** Restarts by component name (soaks, reconnect storms). */
+  readonly restarts: Record<string, () => Promise<void>>;
+}
+
+/**
+ * Starts a component that can be restarted: stopped (SIGTERM), then started again with the same
+ * options on the port(s) it got the first time (`pinned`), so whoever reaches it finds it again.
+ */
+async function startRestartable<K extends ComponentKind>(ctx: StartContext, kind: K, options: ProcessOptions[K], placement: Placement, pinned: (ready: ReadyLine[K]) => ProcessOptions[K]): Promise<ComponentHandle<ReadyLine[K]>> {
+  const first = ctx.track(await ctx.runtime.start(kind, options, placement));
+  let current = first;
+  const again = pinned(first.ready);
+  // track() keeps each process for the stop (a stopped one stops again at no cost) and `components` on the newest.
+  ctx.restarts[first.name] = async () => {
+    await current.stop();
+    current = ctx.track(await ctx.runtime.start(kind, again, placement));
+  };
+  return first;
+}
+
+/** `8443=<port it got>` for each listener of a started ALB emulator. */
+function pinnedListeners(ready: ReadyLine["alb"]): string[] {
+  return Object.entries(ready.listeners).map(([listener, url]) => `${listener}=${new URL(url).port}`);
 }
 
 interface Backend {
@@ -86,29 +113,36 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
   let icg: IcgReadyLine | undefined;
   if (d.backend === "icg") {
     const appConfig = d.appConfig.icg ? lab.appConfigFile(d.appConfig.icg, d.stack) : undefined;
-    const started = ctx.track(
-      await runtime.start("icg", { pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: runtime.port(DEVICE_PORT), appConfig, quiet: options.quiet }, { side: d.sides.backend, logFile: log("icg") }),
+    const started = await startRestartable(
+      ctx,
+      "icg",
+      { pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: runtime.port(DEVICE_PORT), appConfig, quiet: options.quiet },
+      { side: d.sides.backend, logFile: log("icg") },
+      (ready) => ({ pki: lab.pki.dir, host: runtime.address(d.sides.backend), port: ready.port, appConfig, quiet: options.quiet }),
     );
     icg = started.ready;
   }
   // Where the UMS shares its side with the ICG, 8443 is the ICG's: the UMS (only its admin API is used then) takes another port.
   const umsPort = icg && d.sides.ums === d.sides.backend ? 9443 : DEVICE_PORT;
-  const ums = ctx.track(
-    await runtime.start(
+  const umsOptions = {
+    pki: lab.pki.dir,
+    appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
+    host: runtime.address(d.sides.ums),
+    port: runtime.port(umsPort),
+    heartbeatMs: options.umsHeartbeatMs ?? 1000,
+    icgUrl: icg?.url,
+    adminUser: lab.admin.username,
+    quiet: options.quiet,
+  };
+  const ums = (
+    await startRestartable(
+      ctx,
       "ums",
-      {
-        pki: lab.pki.dir,
-        appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
-        host: runtime.address(d.sides.ums),
-        port: runtime.port(umsPort),
-        heartbeatMs: options.umsHeartbeatMs ?? 1000,
-        icgUrl: icg?.url,
-        adminUser: lab.admin.username,
-        quiet: options.quiet,
-      },
+      umsOptions,
       // The password through the environment, not the command line (visible to every user in ps).
       { side: d.sides.ums, logFile: log("ums"), env: { UMS_EDGE_ADMIN_PASSWORD: lab.admin.password } },
-    ),
+      (ready) => ({ ...umsOptions, port: ready.port }),
+    )
   ).ready;
   const target = icg ?? ums;
   return { ums, icg, target: { url: target.url, host: target.host, port: target.port } };
@@ -135,22 +169,18 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
     const listeners = STACK_VARIANT[d.stack!].listeners;
     const logsDir = path.join(ctx.dir, "alb-logs");
     fs.mkdirSync(logsDir, { recursive: true });
-    const alb = ctx.track(
-      await runtime.start(
-        "alb",
-        {
-          stack: lab.stackDir(d.stack!),
-          targets: [`${backend.target.host}:${backend.target.port}`],
-          host: runtime.address(side),
-          ports: listeners.map((l) => `${l.port}=${runtime.port(l.port)}`),
-          logs: logsDir,
-          // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
-          healthCheckScale: 0.02,
-          workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
-        },
-        { side, logFile: path.join(ctx.dir, "alb.log") },
-      ),
-    );
+    const albOptions = {
+      stack: lab.stackDir(d.stack!),
+      targets: [`${backend.target.host}:${backend.target.port}`],
+      host: runtime.address(side),
+      ports: listeners.map((l) => `${l.port}=${runtime.port(l.port)}`),
+      logs: logsDir,
+      // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
+      healthCheckScale: 0.02,
+      idleTimeoutScale: options.albIdleTimeoutScale,
+      workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
+    };
+    const alb = await startRestartable(ctx, "alb", albOptions, { side, logFile: path.join(ctx.dir, "alb.log") }, (ready) => ({ ...albOptions, ports: pinnedListeners(ready) }));
     const urlOf = (mtls: boolean) => alb.ready.listeners[String(listeners.find((l) => (l.mtls !== "off") === mtls)?.port ?? listeners[0].port)];
     // Verify: onboarding and the web app on the listener without mTLS (the OS 12 device enrollment address).
     return { devices: { enrollmentUrl: urlOf(false), clusterUrl: urlOf(true), webAppUrl: urlOf(false) }, albLogsDir: logsDir };
@@ -168,6 +198,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
   const t0 = performance.now();
   const stoppers: Array<() => Promise<void>> = [];
   const components: Record<string, ComponentHandle<unknown>> = {};
+  const restarts: Record<string, () => Promise<void>> = {};
   const ctx: StartContext = {
     definition,
     runtime,
@@ -180,6 +211,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       return c;
     },
     onStop: (stop) => stoppers.push(stop),
+    restarts,
   };
   try {
     // Security groups first, as in AWS: they exist before the instances boot, and connections the
@@ -200,6 +232,12 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       nginxPid: front.nginxPid,
       components,
       startMs: Math.round(performance.now() - t0),
+      restartable: Object.keys(restarts),
+      restart: async (component) => {
+        const restart = restarts[component];
+        if (!restart) throw new UserError(`topology '${name}' cannot restart '${component}'\n  fix: restart one of ${Object.keys(restarts).join(", ")}`);
+        await restart();
+      },
       stop: async () => {
         await stopAll(stoppers);
         await runtime.isolate(undefined);

@@ -41,5 +41,9 @@ export interface StartedTopology {
   readonly components: Readonly<Record<string, ComponentHandle<unknown>>>;
   /** Milliseconds the start took. */
   readonly startMs: number;
+  /** The components `restart` knows (ums, alb, icg: processes; an nginx front is not one). */
+  readonly restartable: readonly string[];
+  /** Stops a component (SIGTERM) and starts it again on the same address and port(s); `components` then holds the new process. */
+  restart(component: string): Promise<void>;
   stop(): Promise<void>;
 }
