@@ -5,10 +5,11 @@ import { textTable } from "../../simulator/report/text-table";
  * - an ordering compares two measurements taken side by side under the same load (the ICG's round
  *   trip is longer than the reverse proxy's); it holds on a slow machine too, so every run asserts it;
  * - a scale target is a speed or size (1,000 devices in under 20 s, 10,000 sessions in 2 GiB); a
- *   `--quick` run is too small for it and a shared CI machine too slow, so only full runs assert it.
+ *   `--quick` run is too small for it and a shared CI machine too slow, so only full runs assert it;
+ * - a correctness target (no command lost) holds at any size: every run asserts it.
  */
 
-export type TargetKind = "ordering" | "scale";
+export type TargetKind = "ordering" | "scale" | "correctness";
 
 export interface Figure {
   readonly name: string;

@@ -15,6 +15,7 @@ import { albBench } from "./alb";
 import { fleetScaleBench } from "./fleet-scale-section";
 import { sessionMemoryBench } from "./session-memory-section";
 import { topologyLatencyBench } from "./topology-latency-section";
+import { stormBench } from "./storm-section";
 
 /**
  * Runs the benches a plan names, one after the other: each prints its figures and writes
@@ -28,6 +29,7 @@ const BENCHES: Readonly<Record<SectionId, (ctx: BenchContext, plan: BenchPlan) =
   fleet: (ctx, plan) => fleetScaleBench(ctx, plan.fleet),
   memory: (ctx, plan) => sessionMemoryBench(ctx, plan.memory),
   latency: (ctx, plan) => topologyLatencyBench(ctx, plan.latency),
+  storm: (ctx, plan) => stormBench(ctx, plan.storm),
 };
 
 /** A bench that failed before it could report: a section saying so, and a target not measured. */

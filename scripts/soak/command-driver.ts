@@ -65,14 +65,18 @@ export class CommandDriver {
     }
   }
 
-  /** One IMI call; a 401 (a restarted UMS forgot the session) logs in and tries once more. */
-  private async call<T>(f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (e) {
-      if (!(e instanceof ImiHttpError && e.status === 401)) throw e;
-      await this.imi.login();
-      return f();
-    }
+  private call<T>(f: () => Promise<T>): Promise<T> {
+    return withLogin(this.imi, f);
+  }
+}
+
+/** One IMI call; a 401 (a restarted UMS forgot the session) logs in and tries once more. */
+export async function withLogin<T>(imi: ImiClient, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!(e instanceof ImiHttpError && e.status === 401)) throw e;
+    await imi.login();
+    return f();
   }
 }

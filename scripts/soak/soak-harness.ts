@@ -1,4 +1,5 @@
 import { DeviceFleet, StartedDeviceFleet } from "../../simulator/device/device-fleet";
+import type { FakeDevice } from "../../simulator/device/fake-device";
 import type { BackoffOptions } from "../../simulator/common/backoff";
 import type { TopologyName } from "../../simulator/runtime/topologies/definitions";
 import { deviceFacing } from "../../simulator/runtime/topologies/definitions";
@@ -7,7 +8,7 @@ import { runTopology, BenchLab, RunningTopology } from "../bench/bench-topology"
 import { onInterrupt } from "../bench/interrupt";
 import { say, status } from "../bench/progress";
 import { CommandLedger } from "./command-ledger";
-import { CommandDriver } from "./command-driver";
+import { CommandDriver, withLogin } from "./command-driver";
 import { FleetRecorder } from "./fleet-recorder";
 
 /**
@@ -29,6 +30,11 @@ export interface HarnessOptions {
   readonly backoff: BackoffOptions;
   /** The heartbeat the UMS tells devices, ms (1,000 devices at 1 s would be the load, not the soak). */
   readonly heartbeatMs: number;
+  /**
+   * Devices switched off before each UMS restart, with one command queued for each while they are
+   * off; switched on again once the others are back. What a UMS must keep across a restart. @default 0
+   */
+  readonly offlineAtUmsRestart?: number;
 }
 
 export interface Recovery {
@@ -39,8 +45,10 @@ export interface Recovery {
   readonly restartMs: number;
   /** From the restart's beginning until every device had a session again, ms (Infinity: not within the wait). */
   readonly backMs: number;
-  /** Devices that lost their session. */
+  /** Devices that lost their session (the ones switched off on purpose included). */
   readonly dropped: number;
+  /** Devices switched off before the restart, with a command queued for each (switched on after). */
+  readonly switchedOff: number;
   /** The most connection attempts in one second, from the restart until all were back. */
   readonly peakAttemptsPerSecond: number;
 }
@@ -56,6 +64,7 @@ export class SoakHarness {
     readonly running: RunningTopology,
     readonly fleet: StartedDeviceFleet,
     recorder: FleetRecorder,
+    private readonly options: HarnessOptions,
   ) {
     this.recorder = recorder;
   }
@@ -90,7 +99,7 @@ export class SoakHarness {
       }).start();
       const started = fleet;
       const recorder = new FleetRecorder(() => started.onlineCount);
-      harness = new SoakHarness(running, started, recorder);
+      harness = new SoakHarness(running, started, recorder, o);
       for (const e of early) harness.onDeviceEvent(e);
       recorder.start();
       const t0 = performance.now();
@@ -142,7 +151,8 @@ export class SoakHarness {
   /** Restarts one component and waits (up to `waitMs`) until every device has a session again. */
   async restart(target: RestartTarget, waitMs: number): Promise<Recovery> {
     const component = this.componentOf(target);
-    const devices = this.fleet.devices.length;
+    const off = target === "ums" ? await this.switchOffWithQueuedCommands(this.options.offlineAtUmsRestart ?? 0) : [];
+    const expected = this.fleet.devices.length - off.length;
     const at = this.recorder.now();
     const droppedBefore = this.dropped;
     this.recorder.mark(`${component} restart`);
@@ -153,14 +163,37 @@ export class SoakHarness {
     await new Promise((r) => setTimeout(r, 200));
     let backMs = Infinity;
     try {
-      await this.fleet.waitFor(() => this.fleet.onlineCount === devices, waitMs, "every device back");
+      await this.fleet.waitFor(() => this.fleet.onlineCount >= expected, waitMs, "every device back");
       backMs = Math.round(performance.now() - t0);
     } catch {
       // reported as Infinity: not back within the wait
     }
-    const recovery: Recovery = { component, at, restartMs, backMs, dropped: this.dropped - droppedBefore, peakAttemptsPerSecond: 0 };
+    for (const d of off) d.start();
+    const recovery: Recovery = { component, at, restartMs, backMs, dropped: this.dropped - droppedBefore, switchedOff: off.length, peakAttemptsPerSecond: 0 };
     this.recoveries.push(recovery);
     return recovery;
+  }
+
+  /**
+   * Switches `n` online devices off and queues one command for each at the UMS (accepted, so the
+   * ledger expects it executed): a UMS that forgets its queue on restart loses exactly these.
+   */
+  private async switchOffWithQueuedCommands(n: number): Promise<FakeDevice[]> {
+    if (n <= 0) return [];
+    const online = this.fleet.devices.filter((d) => d.state === "online");
+    const off = online.sort(() => Math.random() - 0.5).slice(0, n);
+    await Promise.all(off.map((d) => d.stop()));
+    const imi = this.running.imi;
+    const units = new Set(off.map((d) => d.unitId));
+    try {
+      const ids = (await withLogin(imi, () => imi.thinclients())).filter((t) => units.has(t.unitID)).map((t) => t.id);
+      const execs = await withLogin(imi, () => imi.command("settings2tc", ids, { "soak.queuedWhileOff": Date.now() }));
+      for (const e of execs) this.ledger.accept(e.exec_id);
+      this.recorder.issued(execs.length);
+    } catch {
+      this.ledger.refusedCall();
+    }
+    return off;
   }
 
   /** After the run: the peak attempts of each recovery, from the timeline (closed seconds only). */

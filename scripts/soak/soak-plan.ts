@@ -21,6 +21,7 @@ export const SOAK_FLAGS = {
   devices: { flag: "--devices", kind: "integer", value: "<n>", min: 1, max: 20_000, description: "devices online through the run", defaultText: "1000" },
   topology: { flag: "--topology", kind: "string", value: "<name>", description: `the topology (one with a restartable front: ${TOPOLOGIES.filter((t) => t !== "reverse-proxy" && t !== "direct").join(", ")})`, defaultText: "alb-verify" },
   rate: { flag: "--rate", kind: "number", value: "<n>", min: 0.1, description: "commands issued per second", defaultText: "devices / 20, at least 2" },
+  offline: { flag: "--offline", kind: "integer", value: "<n>", min: 0, description: "devices switched off before each UMS restart, a command queued for each (what the UMS must keep)", defaultText: "5% of the devices, at least 1" },
   backoffMaxMs: { flag: "--backoff-max-ms", kind: "integer", value: "<ms>", min: 100, description: "devices' largest reconnect delay (equal jitter from 1 s up)", defaultText: "15000" },
   report: { flag: "--report", kind: "string", value: "<dir>", description: "where soak.json and soak.html go", defaultText: "reports/soak" },
 } as const satisfies FlagSpec;
@@ -39,6 +40,7 @@ export interface SoakPlan {
   readonly topology: TopologyName;
   readonly commandsPerSecond: number;
   readonly backoffMaxMs: number;
+  readonly offlineAtUmsRestart: number;
   /** minutes / 30 for a shorter run, else 1. */
   readonly scale: number;
   readonly umsEveryS: number;
@@ -71,6 +73,7 @@ export function soakPlan(o: Partial<SoakOptions>): SoakPlan {
     topology,
     commandsPerSecond: o.rate ?? Math.max(2, Math.round(devices / 20)),
     backoffMaxMs: o.backoffMaxMs ?? 15_000,
+    offlineAtUmsRestart: Math.min(devices, o.offline ?? Math.max(1, Math.round(devices / 20))),
     scale,
     umsEveryS,
     frontEveryS,

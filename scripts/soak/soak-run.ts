@@ -63,8 +63,8 @@ function charts(points: readonly TimelinePoint[], marks: readonly TimelineMark[]
 
 export function recoveryTable(recoveries: readonly Recovery[]): { header: string[]; rows: string[][] } {
   return {
-    header: ["at (s)", "restarted", "stop + start (ms)", "devices dropped", "all back after (s)", "peak connection attempts/s"],
-    rows: recoveries.map((r) => [r.at.toFixed(1), r.component, String(r.restartMs), String(r.dropped), Number.isFinite(r.backMs) ? (r.backMs / 1000).toFixed(1) : "not back", String(r.peakAttemptsPerSecond)]),
+    header: ["at (s)", "restarted", "stop + start (ms)", "switched off first", "devices dropped", "all back after (s)", "peak connection attempts/s"],
+    rows: recoveries.map((r) => [r.at.toFixed(1), r.component, String(r.restartMs), String(r.switchedOff), String(r.dropped), Number.isFinite(r.backMs) ? (r.backMs / 1000).toFixed(1) : "not back", String(r.peakAttemptsPerSecond)]),
   };
 }
 
@@ -76,7 +76,7 @@ export async function runSoak(plan: SoakPlan): Promise<SoakResult> {
   );
   const wall0 = performance.now();
   const bench = await prepareBenchLab(64);
-  const harness = await SoakHarness.start(bench, { topology: plan.topology, devices: plan.devices, commandsPerSecond: plan.commandsPerSecond, backoff: { initialMs: 1000, maxMs: plan.backoffMaxMs }, heartbeatMs: 10_000 });
+  const harness = await SoakHarness.start(bench, { topology: plan.topology, devices: plan.devices, commandsPerSecond: plan.commandsPerSecond, backoff: { initialMs: 1000, maxMs: plan.backoffMaxMs }, heartbeatMs: 10_000, offlineAtUmsRestart: plan.offlineAtUmsRestart });
   let result: SoakResult;
   try {
     for (const r of plan.restarts) harness.componentOf(r.target);
@@ -126,7 +126,7 @@ function writeSoakReport(dir: string, r: SoakResult): void {
     `${r.plan.devices} devices on ${r.plan.topology} (loopback runtime) for ${r.plan.minutes} min, ${r.plan.commandsPerSecond} settings pushes per second through the IMI API; wall time ${r.wallSeconds} s with onboarding and drain.`,
     `Restarts: the UMS every ${r.plan.umsEveryS.toFixed(1)} s, the front every ${r.plan.frontEveryS.toFixed(1)} s${r.plan.scale < 1 ? ` (issue 15's 5 and 7 minutes scaled by ${r.plan.minutes}/30, so the run sees as many restarts as the 30-minute one)` : ""}. A restart is SIGTERM, then the same process started again on the same port.`,
     `Commands: ${r.ledger.issued} accepted by the UMS, ${r.ledger.executed} executed by devices, ${r.ledger.lost} lost, ${r.ledger.duplicated} executed twice, ${r.ledger.redelivered} redeliveries answered by devices without executing, ${r.ledger.refusedCalls} IMI calls refused while a component restarted (never accepted, so not counted).`,
-    "Lost is counted from the devices' side: an exec id the UMS returned that no device executed by the end of the drain. A UMS that keeps its command queue in memory loses the commands queued for offline devices when it restarts, and the soak counts them lost.",
+    `Lost is counted from the devices' side: an exec id the UMS returned that no device executed by the end of the drain. Before each UMS restart ${r.plan.offlineAtUmsRestart} devices are switched off and one command is queued for each; they are switched on once the others are back. A UMS that keeps its command queue in memory loses those commands when it restarts, and the soak counts them lost.`,
     `Devices reconnect with exponential backoff and equal jitter (simulator/common/backoff.ts) from 1 s to ${r.plan.backoffMaxMs / 1000} s.`,
   ];
   const page = renderBenchHtml({

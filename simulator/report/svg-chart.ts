@@ -109,7 +109,7 @@ export function lineChart(o: LineChartOptions): string {
   const height = o.height ?? 260;
   const left = 56;
   const right = 12;
-  const top = 36;
+  const top = 46;
   const bottom = 40;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -143,10 +143,12 @@ export function lineChart(o: LineChartOptions): string {
     parts.push(`<path d="${d}" fill="none" stroke="${COLOURS[si % COLOURS.length]}" stroke-width="1.5"><title>${escapeXml(s.name)}</title></path>`);
   });
   const legend = [...o.series.map((s, si) => ({ name: s.name, colour: COLOURS[si % COLOURS.length], dashed: false })), ...kinds.map((k, ki) => ({ name: k, colour: MARKER_COLOURS[ki % MARKER_COLOURS.length], dashed: true }))];
-  legend.forEach((l, i) => {
-    const lx = width - right - (legend.length - i) * 130;
-    parts.push(`<rect x="${lx}" y="8" width="10" height="10" fill="${l.colour}"${l.dashed ? ' opacity="0.6"' : ""}/><text x="${lx + 14}" y="17" class="tick">${escapeXml(l.name)}</text>`);
-  });
+  // The legend on its own line under the title, left to right.
+  let lx = left;
+  for (const l of legend) {
+    parts.push(`<rect x="${lx}" y="25" width="10" height="10" fill="${l.colour}"${l.dashed ? ' opacity="0.6"' : ""}/><text x="${lx + 14}" y="34" class="tick">${escapeXml(l.name)}</text>`);
+    lx += 24 + l.name.length * 6;
+  }
   parts.push("</svg>");
   return parts.join("");
 }
