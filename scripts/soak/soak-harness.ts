@@ -105,7 +105,7 @@ export class SoakHarness {
       const t0 = performance.now();
       const progress = setInterval(() => status(`${o.topology}: ${started.onlineCount}/${o.devices} devices online`), 500);
       try {
-        await started.waitForOnline(o.devices, Math.max(60_000, o.devices * 100));
+        await started.waitForOnline(o.devices, Math.max(120_000, o.devices * 300));
       } finally {
         clearInterval(progress);
       }

@@ -35,6 +35,21 @@ function niceMax(value: number): number {
   return [1, 2, 5, 10].map((m) => m * power).find((v) => v >= value)!;
 }
 
+/** The opening of a chart: the svg element, its title, and the y axis's grid lines and ticks (0 to `max` in four steps). */
+function chartFrame(o: { title: string; unit: string }, box: { width: number; height: number; left: number; right: number }, max: number, y: (v: number) => number): string[] {
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 ${box.width} ${box.height}" width="${box.width}" height="${box.height}">`,
+    `<title>${escapeXml(o.title)}</title>`,
+    `<text x="${box.left}" y="18" class="chart-title">${escapeXml(o.title)} (${escapeXml(o.unit)})</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const v = (max / 4) * i;
+    parts.push(`<line x1="${box.left}" x2="${box.width - box.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${box.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${+v.toFixed(2)}</text>`);
+  }
+  return parts;
+}
+
 export function barChart(o: BarChartOptions): string {
   const width = o.width ?? 720;
   const height = o.height ?? 260;
@@ -48,15 +63,7 @@ export function barChart(o: BarChartOptions): string {
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const groupW = plotW / Math.max(1, o.groups.length);
   const barW = Math.max(4, (groupW * 0.75) / Math.max(1, o.series.length));
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`);
-  parts.push(`<title>${escapeXml(o.title)}</title>`);
-  parts.push(`<text x="${left}" y="18" class="chart-title">${escapeXml(o.title)} (${escapeXml(o.unit)})</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${+v.toFixed(2)}</text>`);
-  }
+  const parts = chartFrame(o, { width, height, left, right }, max, y);
   o.groups.forEach((g, gi) => {
     const x0 = left + gi * groupW + (groupW - barW * o.series.length) / 2;
     g.values.forEach((v, si) => {
@@ -119,15 +126,7 @@ export function lineChart(o: LineChartOptions): string {
   const yMax = niceMax(Math.max(0, ...o.series.flatMap((s) => s.points.map((p) => p[1]))));
   const x = (v: number) => left + ((v - xMin) / (xMax - xMin)) * plotW;
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`);
-  parts.push(`<title>${escapeXml(o.title)}</title>`);
-  parts.push(`<text x="${left}" y="18" class="chart-title">${escapeXml(o.title)} (${escapeXml(o.unit)})</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax / 4) * i;
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${+v.toFixed(2)}</text>`);
-  }
+  const parts = chartFrame(o, { width, height, left, right }, yMax, y);
   for (let i = 0; i <= 5; i++) {
     const v = xMin + ((xMax - xMin) / 5) * i;
     parts.push(`<text x="${x(v).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="tick">${+v.toFixed(1)} ${escapeXml(o.xUnit)}</text>`);

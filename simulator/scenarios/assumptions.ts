@@ -208,7 +208,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   {
     id: "os12-heartbeat-interval",
     text:
-      "IGEL does not publish how often an OS 12 device sends something on its management WebSocket. The simulation makes it a parameter: the idle-timeout rows run devices heartbeating at 1.5x and 0.5x the stack's idle_timeout (both time-scaled 50 times, as the health checks), and 'synth' (devices.heartbeatSeconds) and 'lint' (--heartbeat-seconds) warn when a stack's idle_timeout is not above the interval you state. The ALB's idle timer closes the TCP connection without a WebSocket close frame (devices see 1006).",
+      "IGEL does not publish how often an OS 12 device sends something on its management WebSocket. The simulation makes it a parameter: the idle-timeout rows run devices heartbeating at 1.5x and 0.3x the stack's idle_timeout (both time-scaled 25 times: 60 s becomes 2.4 s), and 'synth' (devices.heartbeatSeconds) and 'lint' (--heartbeat-seconds) warn when a stack's idle_timeout is not above the interval you state. The ALB's idle timer closes the TCP connection without a WebSocket close frame (devices see 1006).",
     checkOnRealSystem: "capture a device's traffic to the UMS (or read the UMS's device-connection log) for an hour of an idle device and note the longest gap; set idle_timeout well above it",
   },
 ];
