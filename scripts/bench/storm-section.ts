@@ -5,7 +5,7 @@ import { targetRow, Figure, TargetRow } from "./figures";
 import type { StormSettings } from "./plan";
 import { say, sleep } from "./progress";
 import { SoakHarness, Recovery, RestartTarget } from "../soak/soak-harness";
-import { recoveryTable } from "../soak/soak-run";
+import { lostNote, recoveryTable } from "../soak/soak-run";
 import { BACK_WITHIN_MS } from "../soak/soak-plan";
 
 /**
@@ -61,6 +61,8 @@ export async function stormBench(ctx: BenchContext, s: StormSettings): Promise<B
     .map((f) => targetRow(f, ctx.quick || (!full && (f.kind ?? "scale") === "scale"), { note: !full && (f.kind ?? "scale") === "scale" ? `${s.devices} devices: not the issue's ${s.goalDevices}` : undefined }));
   const { header, rows } = recoveryTable(recoveries);
   process.stdout.write(`\nstorm restarts\n${textTable(header, rows)}`);
+  const lost = lostNote(ledger, recoveries);
+  if (lost) say(lost);
   publish(ctx, "storm", figures, { settings: s, topology: TOPOLOGY, recoveries, ledger, timeline: points, marks });
   return {
     section: {
@@ -70,6 +72,7 @@ export async function stormBench(ctx: BenchContext, s: StormSettings): Promise<B
         `${s.devices} devices online through ${TOPOLOGY} on the loopback runtime, ${s.commandsPerSecond} settings pushes per second through the IMI API; each component in turn stopped (SIGTERM) and started again on the same port, ${s.settleMs / 1000} s apart. Devices reconnect with exponential backoff and equal jitter from 1 s to ${s.backoffMaxMs / 1000} s.`,
         "New connections per second at the front: the devices' connection attempts (TCP + TLS to the ALB), failed ones included, per second of the run.",
         `Commands: ${ledger.issued} accepted, ${ledger.executed} executed, ${ledger.lost} lost, ${ledger.duplicated} executed twice, ${ledger.redelivered} redeliveries answered from the device's memory, ${ledger.refusedCalls} IMI calls refused during restarts (never accepted).`,
+        ...(lostNote(ledger, recoveries) ? [lostNote(ledger, recoveries)!] : []),
         `The issue's goal is ${s.goalDevices} devices; one 2-core machine runs the devices, the ALB emulator, the ICG and the UMS together, so a run with fewer says so in its targets.`,
       ],
       timeCharts: [

@@ -54,7 +54,8 @@ export class CommandDriver {
       this.owed -= n;
       const targets = Array.from({ length: n }, () => this.ids[Math.floor(Math.random() * this.ids.length)]);
       const execs = await this.call(() => this.imi.command("settings2tc", targets, { "soak.sequence": ++this.seq }));
-      for (const e of execs) this.ledger.accept(e.exec_id);
+      const at = this.recorder.now();
+      for (const e of execs) this.ledger.accept(e.exec_id, at);
       this.recorder.issued(execs.length);
     } catch {
       this.ledger.refusedCall();

@@ -23,6 +23,8 @@ export interface LedgerSummary {
   readonly refusedCalls: number;
   /** A few of the lost exec ids, for the report. */
   readonly lostSample: readonly string[];
+  /** When each lost command was accepted (seconds into the run, as the caller counts), to set beside the restarts. */
+  readonly lostAcceptedAt: readonly number[];
   readonly duplicatedSample: readonly string[];
 }
 
@@ -32,8 +34,8 @@ export class CommandLedger {
   private redeliveries = 0;
   private refused = 0;
 
-  /** The UMS accepted a command: its exec id. */
-  accept(execId: string, at = Date.now()): void {
+  /** The UMS accepted a command: its exec id, and when (seconds into the run). */
+  accept(execId: string, at: number): void {
     this.accepted.set(execId, at);
   }
 
@@ -65,6 +67,7 @@ export class CommandLedger {
       redelivered: this.redeliveries,
       refusedCalls: this.refused,
       lostSample: lost.slice(0, 5),
+      lostAcceptedAt: lost.map((id) => this.accepted.get(id)!).slice(0, 100),
       duplicatedSample: duplicated.slice(0, 5),
     };
   }

@@ -188,7 +188,8 @@ export class SoakHarness {
     try {
       const ids = (await withLogin(imi, () => imi.thinclients())).filter((t) => units.has(t.unitID)).map((t) => t.id);
       const execs = await withLogin(imi, () => imi.command("settings2tc", ids, { "soak.queuedWhileOff": Date.now() }));
-      for (const e of execs) this.ledger.accept(e.exec_id);
+      const at = this.recorder.now();
+      for (const e of execs) this.ledger.accept(e.exec_id, at);
       this.recorder.issued(execs.length);
     } catch {
       this.ledger.refusedCall();

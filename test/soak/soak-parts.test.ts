@@ -52,7 +52,7 @@ describe("schedule", () => {
 describe("ledger", () => {
   test("an accepted command no device executed is lost; one executed twice is duplicated; a redelivery answered from memory is neither", () => {
     const ledger = new CommandLedger();
-    for (const id of ["a", "b", "c", "d"]) ledger.accept(id);
+    ["a", "b", "c", "d"].forEach((id, i) => ledger.accept(id, i + 0.5));
     const exec = (commandId: string) => ledger.onDeviceEvent({ type: "command", unitId: "u1", commandId, command: "settings2tc", status: "ok", detail: "" });
     exec("a");
     exec("b");
@@ -63,13 +63,13 @@ describe("ledger", () => {
     exec("z");
     ledger.refusedCall();
     expect(ledger.outstanding).toBe(1);
-    expect(ledger.summary()).toEqual({ issued: 4, executed: 3, lost: 1, duplicated: 1, redelivered: 1, refusedCalls: 1, lostSample: ["c"], duplicatedSample: ["b"] });
+    expect(ledger.summary()).toEqual({ issued: 4, executed: 3, lost: 1, duplicated: 1, redelivered: 1, refusedCalls: 1, lostSample: ["c"], lostAcceptedAt: [2.5], duplicatedSample: ["b"] });
   });
 });
 
 describe("verdict", () => {
   const recovery = (backMs: number): Recovery => ({ component: "ums", at: 20, restartMs: 800, backMs, dropped: 95, switchedOff: 5, peakAttemptsPerSecond: 60 });
-  const clean: LedgerSummary = { issued: 100, executed: 100, lost: 0, duplicated: 0, redelivered: 2, refusedCalls: 3, lostSample: [], duplicatedSample: [] };
+  const clean: LedgerSummary = { issued: 100, executed: 100, lost: 0, duplicated: 0, redelivered: 2, refusedCalls: 3, lostSample: [], lostAcceptedAt: [], duplicatedSample: [] };
 
   test("passes with nothing lost or duplicated and every device back within 30 s", () => {
     expect(soakVerdict(clean, [recovery(4000), recovery(29_000)], 100, 0).map((v) => v.verdict)).toEqual(["met", "met", "met", "met"]);
