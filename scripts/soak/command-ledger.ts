@@ -67,7 +67,7 @@ export class CommandLedger {
       redelivered: this.redeliveries,
       refusedCalls: this.refused,
       lostSample: lost.slice(0, 5),
-      lostAcceptedAt: lost.map((id) => this.accepted.get(id)!).slice(0, 100),
+      lostAcceptedAt: lost.map((id) => this.accepted.get(id)!).slice(0, 2000),
       duplicatedSample: duplicated.slice(0, 5),
     };
   }
