@@ -5,6 +5,7 @@ import { splitLogLine } from "../../alb/log-lines";
 import { logLines } from "../../alb/log-reader";
 import { albEvents } from "../evidence-logs";
 import { fleetOptions } from "./one-device";
+import { untilFrontServes } from "./health";
 import type { Observation } from "../context";
 import type { Flow } from "./flow";
 
@@ -40,6 +41,9 @@ export function idleTimeoutFlow(heartbeat: keyof typeof HEARTBEAT_OVER_IDLE): Fl
     // The UMS's own liveness check (3 of its heartbeat intervals) must not be what cuts the sessions.
     const topology = await startTopology(ctx.topology.name, ctx.topology.runtime, ctx.lab, { instance: `heartbeat-${heartbeat}`, albIdleTimeoutScale: IDLE_TIMEOUT_SCALE, umsHeartbeatMs: Math.max(1000, heartbeatMs * 2) });
     try {
+      // Its own instance: the front must serve (target healthy) before the devices' sessions mean anything.
+      const serving = await untilFrontServes(topology);
+      if (serving && serving.outcome.kind !== "ok") return serving;
       const imi = await topology.runtime.adminClient(topology.admin, topology.admin.side);
       const keys = await imi.mintEnrollmentKeys(DEVICES);
       const closeCodes: number[] = [];
