@@ -106,6 +106,10 @@ export class SoakHarness {
       const progress = setInterval(() => status(`${o.topology}: ${started.onlineCount}/${o.devices} devices online`), 500);
       try {
         await started.waitForOnline(o.devices, Math.max(120_000, o.devices * 300));
+      } catch (e) {
+        // Its sampling timer would keep the process alive after the failure.
+        recorder.stop();
+        throw e;
       } finally {
         clearInterval(progress);
       }
