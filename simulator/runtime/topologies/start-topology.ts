@@ -102,6 +102,9 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
         host: runtime.address(d.sides.ums),
         port: runtime.port(umsPort),
         heartbeatMs: options.umsHeartbeatMs ?? 1000,
+        // Its state in a file of the run directory, so a restarted UMS loses nothing. A container
+        // keeps it in memory: the host path does not exist inside it.
+        db: runtime.name === "containers" ? undefined : path.join(ctx.dir, "ums.sqlite"),
         icgUrl: icg?.url,
         adminUser: lab.admin.username,
         quiet: options.quiet,
