@@ -28,6 +28,7 @@ export class PostgresDriver implements SqlDriver {
   readonly dialect = "postgres" as const;
   private readonly listeners: Array<(deviceId: string) => void> = [];
   private closed = false;
+  private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly client: Client,
@@ -56,21 +57,30 @@ export class PostgresDriver implements SqlDriver {
     return driver;
   }
 
-  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
-    return (await this.client.query(sql, params as SqlValue[])).rows as SqlRow[];
+  /** One statement at a time on the connection, in the order asked (pg deprecates overlapping queries). */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
-  async exec(sql: string): Promise<void> {
-    await this.client.query(`SELECT pg_advisory_lock(${SCHEMA_LOCK})`);
-    try {
-      await this.client.query(sql);
-    } finally {
-      await this.client.query(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
-    }
+  query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return this.serial(async () => (await this.client.query(sql, params as SqlValue[])).rows as SqlRow[]);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.serial(async () => {
+      await this.client.query(`SELECT pg_advisory_lock(${SCHEMA_LOCK})`);
+      try {
+        await this.client.query(sql);
+      } finally {
+        await this.client.query(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
+      }
+    });
   }
 
   async notifyCommandsQueued(deviceId: string): Promise<void> {
-    await this.client.query("SELECT pg_notify($1, $2)", [CHANNEL, deviceId]);
+    await this.query("SELECT pg_notify($1, $2)", [CHANNEL, deviceId]);
   }
 
   onCommandsQueued(listener: (deviceId: string) => void): void {
