@@ -57,11 +57,12 @@ async function serverUser(): Promise<{ name: string; uid: number; gid: number } 
 }
 
 /** Starts a private PostgreSQL under `dir` (which must not exist yet or be empty). */
-export async function startLabPostgres(dir: string): Promise<StartedPostgres> {
+export async function startLabPostgres(dir: string, options: { readonly pgRoot?: string } = {}): Promise<StartedPostgres> {
   const t0 = Date.now();
-  const found = findPostgresBin();
+  const pgRoot = options.pgRoot ?? PG_ROOT;
+  const found = findPostgresBin(pgRoot);
   if (!found) {
-    throw new PostgresUnavailable(`PostgreSQL is not installed (no ${PG_ROOT}/<version>/bin/initdb): the HA topologies need it for the database the UMS servers share\n  fix: bash scripts/ensure-system-tools.sh (installs Debian's postgresql)`);
+    throw new PostgresUnavailable(`PostgreSQL is not installed (no ${pgRoot}/<version>/bin/initdb): the HA topologies need it for the database the UMS servers share\n  fix: bash scripts/ensure-system-tools.sh (installs Debian's postgresql)`);
   }
   const user = await serverUser();
   const asUser = (cmd: string, args: string[]) => (user ? run("runuser", ["-u", user.name, "--", cmd, ...args]) : run(cmd, args));

@@ -151,6 +151,9 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
 
 type FrontStarter = (ctx: StartContext, backend: Backend) => Promise<Front>;
 
+/** The emulated ALB's health-check clock against AWS's: the stack's interval and thresholds, 50 times faster. */
+export const ALB_HEALTH_CHECK_SCALE = 0.02;
+
 /** One starter per front kind: adding a topology with a known front needs none. */
 const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
   none: async (_ctx, backend) => ({ devices: { enrollmentUrl: backend.targets[0].url, clusterUrl: backend.targets[0].url, webAppUrl: backend.targets[0].url } }),
@@ -181,7 +184,7 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
           ports: listeners.map((l) => `${l.port}=${runtime.port(l.port)}`),
           logs: logsDir,
           // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
-          healthCheckScale: 0.02,
+          healthCheckScale: ALB_HEALTH_CHECK_SCALE,
           workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
         },
         { side, logFile: path.join(ctx.dir, "alb.log") },
