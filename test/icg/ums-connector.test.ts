@@ -8,6 +8,7 @@ import { UserError } from "../../core/errors";
 import { testLabPki } from "../helpers/lab-pki";
 import { closed } from "./support/clients";
 import { startFakeIcg, nextJson, FakeIcg } from "./support/fake-icg";
+import { until } from "../helpers/until";
 
 /**
  * The UMS's side of the icg topology (simulator/ums/icg-connector.ts): it connects out, checks the
@@ -39,13 +40,6 @@ function connectionRefused(port: number): Promise<boolean> {
   });
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("settings that cannot work fail the UMS's start before it listens", () => {
   let icg: StartedIcg;
