@@ -23,6 +23,7 @@ export function unreadableDatabase(file: string, detail: string): UserError {
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite" as const;
   private readonly listeners: Array<(deviceId: string) => void> = [];
+  private readonly prepared = new Map<string, Database.Statement>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -57,8 +58,9 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
-    // SQLite binds numbered parameters by name only: $1 becomes @p1.
-    const statement = this.db.prepare(sql.replace(/\$(\d+)/g, "@p$1"));
+    // SQLite binds numbered parameters by name only: $1 becomes @p1. Prepared once per statement text.
+    let statement = this.prepared.get(sql);
+    if (!statement) this.prepared.set(sql, (statement = this.db.prepare(sql.replace(/\$(\d+)/g, "@p$1"))));
     const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
     if (statement.reader) return statement.all(named) as SqlRow[];
     statement.run(named);
