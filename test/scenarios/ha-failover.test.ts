@@ -26,6 +26,16 @@ test("PostgreSQL missing: a clear reason and the fix (the HA topologies are skip
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const asRoot = process.getuid?.() === 0 && findPostgresBin() !== undefined;
+(asRoot ? test : test.skip)(`PostgreSQL not startable (its user cannot reach the lab directory): the step, the user and the fix${asRoot ? "" : " (skipped: needs root and PostgreSQL)"}`, async () => {
+  const dir = tempDir("ums-edge-pg-private-"); // 0700, owned by root: the postgres user cannot enter it
+  const error = await startLabPostgres(path.join(dir, "pg")).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(PostgresUnavailable);
+  expect((error as Error).message).toMatch(/^PostgreSQL \d+ did not start \(initdb as user '(postgres|nobody)'\): .+\n {2}fix: the server user needs to reach /);
+  expect(fs.existsSync(path.join(dir, "pg"))).toBe(false);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 (runnable ? describe : describe.skip)(`alb-verify-ha on loopback${runnable ? "" : " (skipped: needs PostgreSQL and npm run build)"}`, () => {
   let run: TopologyRun;
   beforeAll(async () => {
