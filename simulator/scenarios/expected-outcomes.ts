@@ -36,7 +36,8 @@ export type ScenarioId =
   | "reenroll-existing-unit"
   | "bypass-front"
   | "ums-wrong-header"
-  | "ums-without-url-aws";
+  | "ums-without-url-aws"
+  | "ums-failover";
 
 /** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
 export interface Depends {
@@ -158,4 +159,6 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),
+  // HA (issue 15 §1): a UMS server of the cluster dies; assumptions ums-ha-shared-database, alb-no-retry-on-dead-target.
+  row("ums-failover", "a UMS server of the cluster killed: its devices move to another, commands exactly once", { "alb-verify-ha": ok, "alb-passthrough-ha": ok }, na),
 ];

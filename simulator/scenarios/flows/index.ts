@@ -9,6 +9,7 @@ import { traversalFlow } from "./traversal";
 import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 import { ciphersOutsidePolicyFlow } from "./tls-policy";
+import { failoverFlow } from "./failover";
 
 export interface FlowEntry {
   readonly run: Flow;
@@ -46,4 +47,6 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "bypass-front": { run: bypassFrontFlow },
   "ums-wrong-header": { run: misconfiguredUmsFlow("wrong-header-verify"), ownTopology: true },
   "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
+  // Last in the main topology: it kills one of its UMS servers.
+  "ums-failover": { run: failoverFlow },
 };
