@@ -38,7 +38,8 @@ export type ScenarioId =
   | "ums-wrong-header"
   | "ums-without-url-aws"
   | "heartbeat-above-idle-timeout"
-  | "heartbeat-below-idle-timeout";
+  | "heartbeat-below-idle-timeout"
+  | "ums-failover";
 
 /** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
 export interface Depends {
@@ -167,4 +168,6 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   // (flows/idle-timeout.ts); without a load balancer there is no idle timer to outlast.
   row("heartbeat-above-idle-timeout", "device heartbeat longer than the ALB idle timeout: sessions cut and re-established (time-scaled)", ALB_IDLE_TIMER(close("alb", 1006)), na),
   row("heartbeat-below-idle-timeout", "device heartbeat shorter than the ALB idle timeout: sessions held (time-scaled)", ALB_IDLE_TIMER(ok), na),
+  // HA (issue 15 §1): a UMS server of the cluster dies; assumptions ums-ha-shared-database, alb-no-retry-on-dead-target.
+  row("ums-failover", "a UMS server of the cluster killed: its devices move to another, commands exactly once", { "alb-verify-ha": ok, "alb-passthrough-ha": ok }, na),
 ];

@@ -10,6 +10,7 @@ import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 import { ciphersOutsidePolicyFlow } from "./tls-policy";
 import { idleTimeoutFlow } from "./idle-timeout";
+import { failoverFlow } from "./failover";
 
 export interface FlowEntry {
   readonly run: Flow;
@@ -49,4 +50,6 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
   "heartbeat-above-idle-timeout": { run: idleTimeoutFlow("above"), ownTopology: true },
   "heartbeat-below-idle-timeout": { run: idleTimeoutFlow("below"), ownTopology: true },
+  // Last in the main topology: it kills one of its UMS servers.
+  "ums-failover": { run: failoverFlow },
 };
