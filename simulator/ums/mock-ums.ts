@@ -12,6 +12,7 @@ import { EnrollmentKeys } from "./enrollment-keys";
 import { DeviceRegistry, toImiThinClient } from "./device-registry";
 import { CommandQueue, toImiCommandExec } from "./command-queue";
 import { IdentityResolver } from "./identity";
+import { DeviceTrustWatch } from "./device-trust-watch";
 import { RevokedCertificates } from "./revoked-certificates";
 import { DeviceSessions } from "./device-sessions";
 import { AdminAuth, AdminCredentials, LockoutPolicy } from "./admin-auth";
@@ -66,6 +67,11 @@ export interface MockUmsOptions {
   readonly certificateValidityDays?: number;
   /** Check device certificates against the lab CRL. @default true */
   readonly checkRevocation?: boolean;
+  /**
+   * How often the device CA chain and CRL files are checked for a change, ms (a device revoked, a
+   * CA rotated: applied without a restart, and handed on to the ICG). 0: never. @default 1000
+   */
+  readonly trustPollMs?: number;
   /** Largest request head accepted (a forwarded chain must fit), bytes. @default 65536 */
   readonly maxHeaderBytes?: number;
   /** Receives every log line as JSON text. @default none: kept in memory only */
@@ -223,6 +229,17 @@ export class MockUms {
       : undefined;
     await icg?.start();
     // --- end icg
+    const trustWatch = new DeviceTrustWatch({
+      chainFile: pki.clientCaChain,
+      crlFile: o.checkRevocation === false ? undefined : pki.crl,
+      pollMs: o.trustPollMs ?? 1000,
+      onUpdate: (next, chainPem, crlPem) => {
+        identity.useVerifier(next);
+        icg?.updateTrust(chainPem, crlPem);
+        log.info("device-trust-reloaded", { chain: pki.clientCaChain, crl: crlPem === undefined ? null : pki.crl, toIcg: icg?.connected ?? false });
+      },
+      onError: (reason) => log.error("device-trust-reload-refused", { reason }),
+    });
     const tls = createHttpsListener({ ...material, maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "ums", onRequest });
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
@@ -247,13 +264,14 @@ export class MockUms {
         resolve();
       });
     }).catch(async (e) => {
+      trustWatch.stop();
       await icg?.stop();
       throw e;
     });
     endpoint = { host: endpoint.host, port: (tls.server.address() as AddressInfo).port };
     for (const w of appConfig.warnings) log.warn("config-warning", { warning: w });
     log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file });
-    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls, icg });
+    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls, icg, trustWatch });
   }
 }
 
@@ -268,6 +286,7 @@ interface StartedParts {
   readonly sessions: DeviceSessions;
   readonly tls: HttpsListener;
   readonly icg?: IcgConnector;
+  readonly trustWatch: DeviceTrustWatch;
 }
 
 export class StartedMockUms {
@@ -377,7 +396,8 @@ export class StartedMockUms {
   /** Closes device sockets (1001), stops listening, and ends every connection. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { tls, sessions, log, icg } = this.parts;
+      const { tls, sessions, log, icg, trustWatch } = this.parts;
+      trustWatch.stop();
       const closed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
       await icg?.stop();
       await sessions.stop();
