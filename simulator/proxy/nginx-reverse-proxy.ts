@@ -335,8 +335,17 @@ export class StartedNginxReverseProxy {
     const before = new Set(this.workerPids());
     this.child.kill("SIGHUP");
     const deadline = Date.now() + timeoutMs;
+    // Done when a new worker runs and every old one has stopped accepting (gone, or titled "is shutting down").
+    const retired = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("shutting down");
+      } catch {
+        return true;
+      }
+    };
     while (Date.now() < deadline) {
-      if (this.workerPids().some((p) => !before.has(p))) return;
+      const now = this.workerPids();
+      if (now.some((p) => !before.has(p)) && [...before].every(retired)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`nginx started no worker of the new configuration within ${timeoutMs} ms; see ${this.files.errorLog}`);

@@ -36,7 +36,11 @@ export type ScenarioId =
   | "reenroll-existing-unit"
   | "bypass-front"
   | "ums-wrong-header"
-  | "ums-without-url-aws";
+  | "ums-without-url-aws"
+  // certificates changing under a running deployment (issue 15 §2; flows/certificate-changes.ts)
+  | "crl-update"
+  | "web-cert-renewal"
+  | "ca-rotation";
 
 /** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
 export interface Depends {
@@ -158,4 +162,11 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),
+  // --- certificates changing under a running deployment (issue 15 §2): each on a topology of its own, certificates
+  // changed while it runs; assumptions "trust-store-update-sessions", "ums-crl-update". A CRL update ends like a revoked
+  // certificate; the web certificate (ACM) and the trust store are the ALB's; the rotation row is the lockout a wrong order causes.
+  badCert("crl-update", "device revoked while the topology runs (new CRL): refused at its next connect", "Failed:ClientCertCrlHit", http("nginx", 400), false, { fact: "trustStoreCrl", value: "off" }),
+  row("web-cert-renewal", "web certificate renewed (ACM re-import): new handshakes get it, no session dropped", { direct: na, "reverse-proxy": na, icg: na }),
+  row("ca-rotation", "device CA rotation, old CA removed from the trust store before a device moved: that device is locked out", { "alb-verify": tls("alb", "Failed:ClientCertUntrusted"), "icg-alb-verify": tls("alb", "Failed:ClientCertUntrusted") }, na),
+  // --- end certificates changing
 ];
