@@ -49,7 +49,7 @@ export interface AlbEmulatorOptions {
   readonly workerExecArgv?: readonly string[];
   /**
    * How often cdk.tf.json is checked for a change (a re-synthesized stack is applied without a
-   * restart, as AWS updates a trust store or a re-imported certificate in place). 0: never. @default 1000
+   * restart, as AWS updates a trust store or a re-imported certificate in place). 0: never. @default 250
    */
   readonly stackPollMs?: number;
   /** Where the trust store is read from, e.g. `s3TrustStoreLoader(...)` (S3, as the real ALB; see s3-trust-store.ts). Needs workers 1. @default the stack's asset files */
@@ -182,7 +182,7 @@ export class AlbEmulator {
       (o.workers ?? 1) > 1
         ? await ClusterRuntime.start({ stackDir: stack.dir, settings: { ...settings, emit: undefined }, host, ports: wanted, workers: o.workers!, execArgv: o.workerExecArgv, onEvent: writeEvent })
         : await startInProcess(stack, settings, host, wanted, readAgain);
-    const reloader = new StackReloader(path.join(stack.dir, "cdk.tf.json"), () => serving.reload(), writeEvent, o.stackPollMs ?? 1000);
+    const reloader = new StackReloader(path.join(stack.dir, "cdk.tf.json"), () => serving.reload(), writeEvent, o.stackPollMs ?? 250);
 
     // Health is checked once, here, and handed to whoever serves.
     const pools = [...stack.targetGroups.values()].map((g) => new TargetGroupPool(g, targets));

@@ -4,7 +4,7 @@ import { parseCrls } from "../../core/crl-reader";
 import { issueCertificate, randomSerialHex } from "./certificates";
 import { buildCrl } from "./crl";
 import { writePrivateFile, writePublicFile } from "./files";
-import { generateRsaKeyPair, publicKeyPemOf } from "./keys";
+import { generateRsaKeyPair, KeyPairPem, publicKeyPemOf } from "./keys";
 import type { CertificateFiles } from "./lab-pki";
 
 /**
@@ -14,6 +14,10 @@ import type { CertificateFiles } from "./lab-pki";
  */
 
 const ORG = "IGEL Lab (ums-edge test PKI)";
+
+/** Where new key pairs come from: generated (~150-200 ms each), or drawn from a lab's KeyPool. @default generated, RSA-2048 */
+export type KeySource = () => Promise<KeyPairPem>;
+const generated: KeySource = () => generateRsaKeyPair(2048);
 
 /** A device CA: its chain as the UMS exports it (issuing CA first, up to the root) and what signs. */
 export interface DeviceCaFiles {
@@ -27,8 +31,8 @@ export interface DeviceCaFiles {
 }
 
 /** A new device CA (root + issuing CA, RSA-2048) under `dir`, named by `label`. */
-export async function createDeviceCa(dir: string, label: string): Promise<DeviceCaFiles> {
-  const [rootKey, caKey] = await Promise.all([generateRsaKeyPair(2048), generateRsaKeyPair(2048)]);
+export async function createDeviceCa(dir: string, label: string, keys: KeySource = generated): Promise<DeviceCaFiles> {
+  const [rootKey, caKey] = await Promise.all([keys(), keys()]);
   const dn = (commonName: string) => ({ commonName, organization: ORG, organizationalUnit: "device-ca" });
   const root = issueCertificate({ subject: dn(`${label} Root CA`), publicKeyPem: rootKey.publicKeyPem, issuer: { privateKeyPem: rootKey.privateKeyPem }, profile: "ca", validityDays: 3650 });
   const ca = issueCertificate({
@@ -47,8 +51,13 @@ export async function createDeviceCa(dir: string, label: string): Promise<Device
 }
 
 /** A device certificate for `unitId` (its CN) from `ca`, written under `dir`; its serial comes back too. */
-export async function issueDeviceCertificate(ca: { readonly cert: string; readonly key: string; readonly presented: string }, dir: string, unitId: string): Promise<CertificateFiles & { readonly serialHex: string }> {
-  const keys = await generateRsaKeyPair(2048);
+export async function issueDeviceCertificate(
+  ca: { readonly cert: string; readonly key: string; readonly presented: string },
+  dir: string,
+  unitId: string,
+  keySource: KeySource = generated,
+): Promise<CertificateFiles & { readonly serialHex: string }> {
+  const keys = await keySource();
   const serialHex = randomSerialHex();
   const cert = issueCertificate({
     subject: { commonName: unitId, organization: ORG, organizationalUnit: "devices" },
@@ -91,8 +100,12 @@ export function revokeInCrl(crlFile: string, ca: { readonly cert: string; readon
  * A renewed web certificate for the same names, signed by a new self-made root (what a CA would
  * issue at renewal): the IGEL guide's three exports under `dir`, and the root devices would trust.
  */
-export async function renewWebCertificate(dir: string, dnsNames: readonly string[]): Promise<{ readonly privateKey: string; readonly headOnlyBody: string; readonly entireChain: string; readonly rootCert: string }> {
-  const [rootKey, key] = await Promise.all([generateRsaKeyPair(2048), generateRsaKeyPair(2048)]);
+export async function renewWebCertificate(
+  dir: string,
+  dnsNames: readonly string[],
+  keys: KeySource = generated,
+): Promise<{ readonly privateKey: string; readonly headOnlyBody: string; readonly entireChain: string; readonly rootCert: string }> {
+  const [rootKey, key] = await Promise.all([keys(), keys()]);
   const root = issueCertificate({ subject: { commonName: "UMS Lab Web Root CA (renewed)", organization: ORG, organizationalUnit: "web" }, publicKeyPem: rootKey.publicKeyPem, issuer: { privateKeyPem: rootKey.privateKeyPem }, profile: "ca", validityDays: 3650 });
   const body = issueCertificate({
     subject: { commonName: dnsNames[0], organization: ORG, organizationalUnit: "web" },

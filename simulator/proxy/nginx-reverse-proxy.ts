@@ -59,7 +59,7 @@ export interface NginxReverseProxyOptions extends ProxyTlsFiles {
   readonly startTimeoutMs?: number;
   /**
    * How often `clientCaChain` and `crl` are checked for a change, ms: a changed file re-renders the
-   * config and reloads nginx (`nginx -s reload`, as an administrator does after a new CRL). 0: never. @default 1000
+   * config and reloads nginx (`nginx -s reload`, as an administrator does after a new CRL). 0: never. @default 250
    */
   readonly trustPollMs?: number;
 }
@@ -181,7 +181,7 @@ export class NginxReverseProxy {
     const started = await runNginx(files, { dir, host, port, binary, commandPrefix: o.commandPrefix, startTimeoutMs: o.startTimeoutMs });
     // A new CRL (or device CA chain): the revoked serials are rendered into the config, so nginx reloads.
     started.onStop(
-      watchFiles([o.clientCaChain, ...(o.crl ? [o.crl] : [])], o.trustPollMs ?? 1000, () => {
+      watchFiles([o.clientCaChain, ...(o.crl ? [o.crl] : [])], o.trustPollMs ?? 250, () => {
         const next = o.crl ? readRevokedSerials(o.crl, o.clientCaChain) : { ok: true as const, serials: [] };
         if (!next.ok) return void started.note(`the new CRL was not applied: ${next.problems.map((p) => p.problem).join("; ")}`);
         fs.writeFileSync(files.configPath, render(next.serials), { mode: 0o644 });

@@ -69,7 +69,7 @@ export interface MockUmsOptions {
   readonly checkRevocation?: boolean;
   /**
    * How often the device CA chain and CRL files are checked for a change, ms (a device revoked, a
-   * CA rotated: applied without a restart, and handed on to the ICG). 0: never. @default 1000
+   * CA rotated: applied without a restart, and handed on to the ICG). 0: never. @default 250
    */
   readonly trustPollMs?: number;
   /** Largest request head accepted (a forwarded chain must fit), bytes. @default 65536 */
@@ -232,7 +232,7 @@ export class MockUms {
     const trustWatch = new DeviceTrustWatch({
       chainFile: pki.clientCaChain,
       crlFile: o.checkRevocation === false ? undefined : pki.crl,
-      pollMs: o.trustPollMs ?? 1000,
+      pollMs: o.trustPollMs ?? 250,
       onUpdate: (next, chainPem, crlPem) => {
         identity.useVerifier(next);
         icg?.updateTrust(chainPem, crlPem);

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { DeviceFleet, DeviceIdentityInput, StartedDeviceFleet } from "../../device/device-fleet";
-import { createDeviceCa, issueDeviceCertificate, renewWebCertificate, revokeInCrl } from "../../pki/rotation";
+import { createDeviceCa, issueDeviceCertificate, renewWebCertificate, revokeInCrl, KeySource } from "../../pki/rotation";
+import { KeyPool } from "../../pki/keys";
 import { writePublicFile } from "../../pki/files";
 import type { CertificateFiles } from "../../pki/lab-pki";
 import { STACK_VARIANT } from "../../../core/stack-variants";
@@ -35,6 +36,8 @@ export type CertificateChange = "crl-update" | "web-cert-renewal" | "ca-rotation
 
 /** Per row: what it observed, or the error that stopped its part of the run (the row fails with it). */
 type Results = Partial<Record<CertificateChange, Observation | Error>>;
+/** Keys a run draws from the lab's pool (round-robin beyond). */
+const KEYS = 12;
 const runs = new WeakMap<ScenarioContext, Promise<Results>>();
 
 export function certificateChangeFlow(change: CertificateChange): Flow {
@@ -102,6 +105,7 @@ function servedCertificate(url: string, serverName: string): Promise<X509Certifi
 }
 
 async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
+  const t0 = performance.now();
   const name = ctx.topology.name;
   const d = ctx.topology.definition;
   const mode = d.stack ? STACK_VARIANT[d.stack].mtlsMode : undefined;
@@ -110,13 +114,18 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
   const sub: ScenarioContext = { ...ctx, topology, lab: cl.lab };
   const pki = cl.lab.pki;
   const oldCa = { cert: pki.deviceCa.cert, key: pki.deviceCa.key, presented: pki.deviceCa.chain };
+  // Keys from the lab's pool (the main fleet has filled it): a run needs about ten, generating them would cost seconds.
+  const pool = new KeyPool(pki.keyPool);
+  await pool.ensure(KEYS);
+  let drawn = 0;
+  const keys: KeySource = async () => pool.key(drawn++, KEYS);
   const front = d.front === "alb" ? (["alb"] as const) : d.front === "nginx" ? (["nginx"] as const) : [];
   const umsSide = d.backend === "icg" ? (["ums", "icg"] as const) : (["ums"] as const);
   const results: Results = {};
   let held: StartedDeviceFleet | undefined;
   try {
     // A device of the old CA holding a management session throughout: is any session dropped?
-    held = await new DeviceFleet(fleetOptions(cl.lab, topology, { identities: [identity(await issueDeviceCertificate(oldCa, path.join(cl.dir, "held"), "CHANGES-HELD"))], maxAttempts: 1000 })).start();
+    held = await new DeviceFleet(fleetOptions(cl.lab, topology, { identities: [identity(await issueDeviceCertificate(oldCa, path.join(cl.dir, "held"), "CHANGES-HELD", keys))], maxAttempts: 1000 })).start();
     await held.waitForOnline(1, 20_000);
     const heldDevice = held.devices[0];
     const heldState = () => `held session: ${heldDevice.state}, ${heldDevice.stats.reconnects} reconnect(s) since it came online`;
@@ -138,7 +147,7 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
 
     // --- CRL update: every topology.
     await step("crl-update", async () => {
-      const victim = await issueDeviceCertificate(oldCa, path.join(cl.dir, "revoked"), "CHANGES-REVOKED");
+      const victim = await issueDeviceCertificate(oldCa, path.join(cl.dir, "revoked"), "CHANGES-REVOKED", keys);
       await mustBeOnline(attempt(victim, "online"), "before its revocation");
       const before = marks(topology);
       revokeInCrl(pki.crl, oldCa, victim.serialHex);
@@ -150,7 +159,7 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
 
     // --- Web certificate renewal: ALB fronts (the listener's ACM certificate re-imported).
     if (d.front === "alb") await step("web-cert-renewal", async () => {
-      const renewed = await renewWebCertificate(path.join(cl.dir, "web-renewed"), [pki.fqdn, "localhost"]);
+      const renewed = await renewWebCertificate(path.join(cl.dir, "web-renewed"), [pki.fqdn, "localhost"], keys);
       const trust = path.join(cl.dir, "devices-trust.pem");
       writePublicFile(trust, fs.readFileSync(topology.devices.trustedCaFile, "utf8") + fs.readFileSync(renewed.rootCert, "utf8"));
       const reconnectsBefore = heldDevice.stats.reconnects;
@@ -160,7 +169,7 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
       const served = await servedCertificate(topology.devices.enrollmentUrl, topology.devices.serverName);
       const expected = new X509Certificate(fs.readFileSync(renewed.headOnlyBody));
       trustedCaFile = trust;
-      const fresh = await issueDeviceCertificate(oldCa, path.join(cl.dir, "after-renewal"), "CHANGES-AFTER-RENEWAL");
+      const fresh = await issueDeviceCertificate(oldCa, path.join(cl.dir, "after-renewal"), "CHANGES-AFTER-RENEWAL", keys);
       const after = await attempt(fresh, "a device connecting after the renewal got a management session");
       const dropped = heldDevice.state !== "online" || heldDevice.stats.reconnects !== reconnectsBefore;
       return served.fingerprint256 !== expected.fingerprint256
@@ -171,11 +180,14 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
     });
 
     // --- Device CA rotation: verify listeners (the trust store is the ALB's).
-    if (mode === "verify") await step("ca-rotation", () => rotateDeviceCa(cl, topology, { oldCa, umsSide, attempt, mustBeOnline, heldState }));
+    if (mode === "verify") await step("ca-rotation", () => rotateDeviceCa(cl, topology, { oldCa, umsSide, attempt, mustBeOnline, heldState, keys }));
   } finally {
     await held?.stop().catch(() => undefined);
     await topology.stop();
   }
+  // What these rows add to a simulation: their own topology's start, the changes, the stop.
+  const note = `certificate-change run on its own ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s for ${Object.keys(results).join(", ")}`;
+  for (const [k, v] of Object.entries(results)) if (!(v instanceof Error)) results[k as CertificateChange] = { ...v, note: v.note ? `${v.note}; ${note}` : note };
   return results;
 }
 
@@ -185,12 +197,13 @@ interface RotationSteps {
   readonly attempt: (files: CertificateFiles & { serialHex: string }, whenOnline: string) => Promise<Observation>;
   readonly mustBeOnline: (o: Promise<Observation>, step: string) => Promise<void>;
   readonly heldState: () => string;
+  readonly keys: KeySource;
 }
 
 /** docs/rotation.md, steps 1-2, then step 4 before step 3 (a device not moved): the lockout the row expects. */
 async function rotateDeviceCa(cl: CertificateLab, topology: StartedTopology, s: RotationSteps): Promise<Observation> {
   const pki = cl.lab.pki;
-  const newCa = await createDeviceCa(path.join(cl.dir, "new-device-ca"), "Rotated UMS Lab");
+  const newCa = await createDeviceCa(path.join(cl.dir, "new-device-ca"), "Rotated UMS Lab", s.keys);
   const oldChain = fs.readFileSync(pki.clientCaChain, "utf8");
   const newChain = fs.readFileSync(newCa.chain, "utf8");
   // 1. The UMS knows the new CA (it issues from it now); the ICG hears it over the tunnel.
@@ -201,8 +214,8 @@ async function rotateDeviceCa(cl: CertificateLab, topology: StartedTopology, s: 
   before = marks(topology);
   await cl.apply({ bundlePem: oldChain + newChain });
   await applied(topology, before, ["alb"]);
-  const moved = await issueDeviceCertificate(newCa, path.join(cl.dir, "moved"), "CHANGES-NEW-CA");
-  const stayed = await issueDeviceCertificate(s.oldCa, path.join(cl.dir, "not-moved"), "CHANGES-OLD-CA");
+  const moved = await issueDeviceCertificate(newCa, path.join(cl.dir, "moved"), "CHANGES-NEW-CA", s.keys);
+  const stayed = await issueDeviceCertificate(s.oldCa, path.join(cl.dir, "not-moved"), "CHANGES-OLD-CA", s.keys);
   await s.mustBeOnline(s.attempt(moved, "online"), "step 2 (bundle old + new CA): a device of the new CA");
   await s.mustBeOnline(s.attempt(stayed, "online"), "step 2 (bundle old + new CA): a device of the old CA");
   // 4 before 3: the old CA (and its CRL) leave the bundle while CHANGES-OLD-CA still holds an old-CA certificate.
