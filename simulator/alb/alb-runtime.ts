@@ -130,6 +130,10 @@ export class AlbRuntime {
       for (const key of Object.keys(after) as (keyof ListenerFiles)[]) {
         if (before[key] !== after[key]) changes.push({ listenerPort: next.model.port, what: key, from: before[key], to: after[key] });
       }
+      // Rules, header names, policies...: served as they were until a restart; said, not hidden.
+      if (settingsOf(served.model) !== settingsOf(next.model)) {
+        changes.push({ listenerPort: next.model.port, what: "other-settings", from: "as started", to: "not applied: restart the emulator to serve them" });
+      }
       Object.assign(served, { model: next.model, files: after });
     }
     return changes;
@@ -150,7 +154,8 @@ export class AlbRuntime {
 /** One thing a reload changed on a listener, each side a short fingerprint of the file's contents. */
 export interface ReloadChange {
   readonly listenerPort: number;
-  readonly what: keyof ListenerFiles;
+  /** A file a listener serves, or `other-settings`: something else of the listener changed, which a reload does not apply. */
+  readonly what: keyof ListenerFiles | "other-settings";
   readonly from: string;
   readonly to: string;
 }
@@ -170,6 +175,12 @@ function describeListenerFiles(model: ListenerModel): ListenerFiles {
     trustStore: ts ? digest([ts.caBundleFile]) : "none",
     revocations: ts ? digest(ts.revocationFiles) : "none",
   };
+}
+
+/** A listener's settings apart from its files (asset paths change with their contents). */
+function settingsOf(model: ListenerModel): string {
+  const ma = model.mutualAuthentication;
+  return JSON.stringify({ ...model, certificate: undefined, mutualAuthentication: { ...ma, trustStore: ma.trustStore ? { ...ma.trustStore, caBundleFile: undefined, revocationFiles: undefined } : undefined } });
 }
 
 interface LoadedListener {
