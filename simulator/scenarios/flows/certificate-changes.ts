@@ -14,6 +14,7 @@ import type { Observation, ScenarioContext } from "../context";
 import { albEvents, componentLog, connectionLogMark } from "../evidence-logs";
 import { fleetOptions, oneDeviceAttempt } from "./one-device";
 import type { Flow } from "./flow";
+import { untilFrontServes } from "./health";
 
 /**
  * Certificates changing under a running deployment (issue 15 §2), on a topology instance of its own
@@ -109,6 +110,8 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
   const results: Results = {};
   let held: StartedDeviceFleet | undefined;
   try {
+    const notServing = await untilFrontServes(topology);
+    if (notServing) throw new Error(`the topology's front did not serve: ${notServing.evidence.detail ?? notServing.evidence.reason ?? JSON.stringify(notServing.outcome)}`);
     // A device of the old CA holding a management session throughout: is any session dropped?
     held = await new DeviceFleet(fleetOptions(cl.lab, topology, { identities: [identity(await issueDeviceCertificate(oldCa, path.join(cl.dir, "held"), "CHANGES-HELD", keys))], maxAttempts: 1000 })).start();
     await held.waitForOnline(1, 20_000);
