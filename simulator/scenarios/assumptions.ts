@@ -219,4 +219,18 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "revoke a device certificate in the UMS console while the device is online (directly, behind an ICG): check whether its session is closed at once or only its next connect is refused, and how soon the ICG refuses it",
   },
   // --- end certificates changing
+  // --- UMS state and HA cluster (issue 15 §1)
+  {
+    id: "ums-ha-shared-database",
+    text:
+      "The mock UMS servers of an HA cluster share devices, enrollment keys and the command queue through one PostgreSQL database, and a command queued on one server reaches the server holding the device's session through PostgreSQL NOTIFY. IGEL documents that a UMS HA cluster shares one database, not how its servers hand commands to each other. Exactly once: a server writes a command's delivery (DELIVERED, deliveries + 1) in one conditional statement before it sends the frame; an acknowledged command is never sent again by any server; one sent but not acknowledged when its server died is sent again on the device's next session with the same commandId, which the device de-duplicates (design section 6: our model of the closed OS 12 protocol).",
+    checkOnRealSystem: "in a two-server UMS cluster behind the ALB, stop the UMS service on the server a device is connected to, send a command from the other server's console, and check that the device executes it once after it reconnects",
+  },
+  {
+    id: "alb-no-retry-on-dead-target",
+    text:
+      "A request or WebSocket upgrade the ALB sends to a target that has died but is not yet marked unhealthy gets a 502; the ALB does not retry it on another target (AWS documents no retry; AWS re:Post answers say the ALB only forwards the error). Devices retry with backoff, so they are back on the surviving server within interval x unhealthy threshold (the stack's health check) plus one interval and their backoff; the failover row states that bound on the emulator's 50x faster clock.",
+    checkOnRealSystem: "stop one UMS server of the target group and watch the access log for 502s with target_status_code '-' until the target is unhealthy; time how long devices take to show up on the other server",
+  },
+  // --- end UMS state and HA cluster
 ];

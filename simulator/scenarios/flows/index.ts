@@ -10,6 +10,7 @@ import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 import { ciphersOutsidePolicyFlow } from "./tls-policy";
 import { certificateChangeFlow } from "./certificate-changes";
+import { failoverFlow } from "./failover";
 
 export interface FlowEntry {
   readonly run: Flow;
@@ -51,4 +52,6 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "crl-update": { run: certificateChangeFlow("crl-update"), ownTopology: true },
   "web-cert-renewal": { run: certificateChangeFlow("web-cert-renewal"), ownTopology: true },
   "ca-rotation": { run: certificateChangeFlow("ca-rotation"), ownTopology: true },
+  // Last in the main topology: it kills one of its UMS servers.
+  "ums-failover": { run: failoverFlow },
 };
