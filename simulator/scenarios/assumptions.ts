@@ -211,6 +211,20 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       "IGEL does not publish how often an OS 12 device sends something on its management WebSocket. The simulation makes it a parameter: the idle-timeout rows run devices heartbeating at 1.5x and 0.3x the stack's idle_timeout (both time-scaled 25 times: 60 s becomes 2.4 s), and 'synth' (devices.heartbeatSeconds) and 'lint' (--heartbeat-seconds) warn when a stack's idle_timeout is not above the interval you state. The ALB's idle timer closes the TCP connection without a WebSocket close frame (devices see 1006).",
     checkOnRealSystem: "capture a device's traffic to the UMS (or read the UMS's device-connection log) for an hour of an idle device and note the longest gap; set idle_timeout well above it",
   },
+  // --- certificates changing under a running deployment (issue 15 §2)
+  {
+    id: "trust-store-update-sessions",
+    text:
+      "A trust store update (ModifyTrustStore with a new CA bundle object version, AddTrustStoreRevocations with a new CRL) or an ACM re-import of the listener's certificate applies to new TLS handshakes only: connections already established stay open and keep their verdict (AWS documents no effect on open connections). The emulated ALB applies a re-synthesized stack this way without a restart (about 1 s after cdk.tf.json changes); a device is refused at its next connect, and its open WebSocket is not cut. How long the real update takes to reach every ALB node is not documented either.",
+    checkOnRealSystem: "hold a device WebSocket open through the verify listener, then remove its CA from the trust store bundle (or add a CRL revoking it) and apply: check whether the session stays, that the device's next connect is refused (connection log Failed:ClientCertUntrusted / ClientCertCrlHit), and how many seconds after the apply that happens",
+  },
+  {
+    id: "ums-crl-update",
+    text:
+      "The mock UMS re-reads its device CA chain and CRL when the files change (a real UMS is itself the device CA and knows a revocation at once) and hands the new CRL to a connected ICG over the tunnel ('trust-update'); an ICG otherwise only learns a CRL when the UMS registers. Open device sessions are not cut by a revocation, at the UMS or at the ICG: the device is refused at its next connect. nginx applies a new CRL by a reload (the revoked serials are in its config); its old workers close open WebSockets after worker_shutdown_timeout (5 s), so behind nginx a CRL update reconnects every device.",
+    checkOnRealSystem: "revoke a device certificate in the UMS console while the device is online (directly, behind an ICG): check whether its session is closed at once or only its next connect is refused, and how soon the ICG refuses it",
+  },
+  // --- end certificates changing
   // --- UMS state and HA cluster (issue 15 §1)
   {
     id: "ums-ha-shared-database",

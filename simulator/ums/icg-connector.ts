@@ -90,6 +90,8 @@ export class IcgConnector {
   private readonly http: InMemoryHttp;
   private readonly relayed = new Map<string, RelayedSocket>();
   private ws?: WebSocket;
+  /** What the ICG learns at registration; updateTrust() changes it. */
+  private registration: Omit<RegisterMessage, "type">;
   private up = false;
   private stopped = false;
   private readonly backoff: Backoff;
@@ -101,6 +103,7 @@ export class IcgConnector {
     private readonly options: IcgLinkOptions,
     private readonly deps: IcgConnectorDeps,
   ) {
+    this.registration = deps.register;
     let url: URL;
     try {
       url = new URL(options.url);
@@ -132,6 +135,15 @@ export class IcgConnector {
   /** The tunnel is up and registered. */
   get connected(): boolean {
     return this.up;
+  }
+
+  /**
+   * The UMS's device CA chain or CRL changed: the ICG hears it now over the tunnel (a device revoked
+   * a moment ago is refused at its next connect), and every later registration carries it.
+   */
+  updateTrust(deviceCaChain: string, crl: string | undefined): void {
+    this.registration = { ...this.registration, deviceCaChain, crl };
+    if (this.up) this.send({ type: "trust-update", deviceCaChain, ...(crl === undefined ? {} : { crl }) });
   }
 
   /**
@@ -238,7 +250,7 @@ export class IcgConnector {
       });
       ws.on("open", () => {
         this.lastHeard = Date.now();
-        this.send({ type: "register", ...this.deps.register });
+        this.send({ type: "register", ...this.registration });
       });
       ws.on("pong", () => (this.lastHeard = Date.now()));
       ws.on("message", (data: RawData, isBinary: boolean) => {

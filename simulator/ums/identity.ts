@@ -33,10 +33,15 @@ export type IdentityResult =
 export class IdentityResolver {
   constructor(
     private readonly forwarding: ClientCertForwarding,
-    private readonly verifier: ChainVerifier,
+    private verifier: ChainVerifier,
     /** Certificates the UMS revoked itself (re-enrolled devices), besides the CRL. @default none */
     private readonly revoked?: RevokedCertificates,
   ) {}
+
+  /** The device CA chain or CRL changed: connections from now on are judged by `next`. */
+  useVerifier(next: ChainVerifier): void {
+    this.verifier = next;
+  }
 
   get source(): IdentitySource {
     return this.forwarding.enabled ? "forwarded-header" : "tls-peer";

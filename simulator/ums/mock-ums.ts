@@ -11,6 +11,7 @@ import { StructuredLogger, LogEntry } from "../common/structured-log";
 import { toImiThinClient } from "./device-registry";
 import { toImiCommandExec } from "./command-queue";
 import { IdentityResolver } from "./identity";
+import { DeviceTrustWatch } from "./device-trust-watch";
 import { openUmsStore, SqlUmsStore } from "./store/open-store";
 import { DeviceSessions } from "./device-sessions";
 import { AdminAuth, AdminCredentials, LockoutPolicy } from "./admin-auth";
@@ -71,6 +72,11 @@ export interface MockUmsOptions {
   readonly certificateValidityDays?: number;
   /** Check device certificates against the lab CRL. @default true */
   readonly checkRevocation?: boolean;
+  /**
+   * How often the device CA chain and CRL files are checked for a change, ms (a device revoked, a
+   * CA rotated: applied without a restart, and handed on to the ICG). 0: never. @default 250
+   */
+  readonly trustPollMs?: number;
   /** Largest request head accepted (a forwarded chain must fit), bytes. @default 65536 */
   readonly maxHeaderBytes?: number;
   /** Receives every log line as JSON text. @default none: kept in memory only */
@@ -233,6 +239,17 @@ export class MockUms {
       : undefined;
     await icg?.start();
     // --- end icg
+    const trustWatch = new DeviceTrustWatch({
+      chainFile: pki.clientCaChain,
+      crlFile: o.checkRevocation === false ? undefined : pki.crl,
+      pollMs: o.trustPollMs ?? 250,
+      onUpdate: (next, chainPem, crlPem) => {
+        identity.useVerifier(next);
+        icg?.updateTrust(chainPem, crlPem);
+        log.info("device-trust-reloaded", { chain: pki.clientCaChain, crl: crlPem === undefined ? null : pki.crl, toIcg: icg?.connected ?? false });
+      },
+      onError: (reason) => log.error("device-trust-reload-refused", { reason }),
+    });
     const tls = createHttpsListener({ ...material, maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "ums", onRequest });
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
@@ -260,6 +277,7 @@ export class MockUms {
         resolve();
       });
     }).catch(async (e) => {
+      trustWatch.stop();
       await icg?.stop();
       await store.close();
       throw e;
@@ -269,7 +287,7 @@ export class MockUms {
     await store.forgetSessionsOf(store.db.dialect === "sqlite" ? undefined : server());
     for (const w of appConfig.warnings) log.warn("config-warning", { warning: w });
     log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file, db: store.location });
-    return new StartedMockUms({ pki, endpoint, appConfig, log, store, sessions, tls, icg });
+    return new StartedMockUms({ pki, endpoint, appConfig, log, store, sessions, tls, icg, trustWatch });
   }
 }
 
@@ -282,6 +300,7 @@ interface StartedParts {
   readonly sessions: DeviceSessions;
   readonly tls: HttpsListener;
   readonly icg?: IcgConnector;
+  readonly trustWatch: DeviceTrustWatch;
 }
 
 export class StartedMockUms {
@@ -394,7 +413,8 @@ export class StartedMockUms {
   /** Closes device sockets (1001), stops listening, and ends every connection. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { tls, sessions, log, icg, store } = this.parts;
+      const { tls, sessions, log, icg, store, trustWatch } = this.parts;
+      trustWatch.stop();
       const closed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
       await icg?.stop();
       await sessions.stop();

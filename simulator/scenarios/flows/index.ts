@@ -10,6 +10,7 @@ import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 import { ciphersOutsidePolicyFlow } from "./tls-policy";
 import { idleTimeoutFlow } from "./idle-timeout";
+import { certificateChangeFlow } from "./certificate-changes";
 import { failoverFlow } from "./failover";
 
 export interface FlowEntry {
@@ -50,6 +51,10 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
   "heartbeat-above-idle-timeout": { run: idleTimeoutFlow("above"), ownTopology: true },
   "heartbeat-below-idle-timeout": { run: idleTimeoutFlow("below"), ownTopology: true },
+  // Certificates changing under a running deployment: one run per topology serves the three rows.
+  "crl-update": { run: certificateChangeFlow("crl-update"), ownTopology: true },
+  "web-cert-renewal": { run: certificateChangeFlow("web-cert-renewal"), ownTopology: true },
+  "ca-rotation": { run: certificateChangeFlow("ca-rotation"), ownTopology: true },
   // Last in the main topology: it kills one of its UMS servers.
   "ums-failover": { run: failoverFlow },
 };
