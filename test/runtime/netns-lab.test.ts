@@ -260,7 +260,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
     expect(names).toHaveLength(4);
     try {
       expect(ours(names)).toEqual(names);
-      if (mode === "wait") run.child.kill("SIGTERM");
+      run.child.kill(mode === "wait" ? "SIGTERM" : "SIGUSR2");
       await run.exited;
       expect(ours(names)).toEqual([]);
     } finally {

@@ -1,5 +1,7 @@
 import { ROUTES } from "../../protocol/routes";
 import type { Flow } from "./flow";
+import type { Observation } from "../context";
+import type { StartedTopology } from "../../runtime/topologies/topology";
 import { albEvents } from "../evidence-logs";
 import { httpsGet } from "../probes";
 
@@ -9,6 +11,20 @@ import { httpsGet } from "../probes";
  */
 export const healthFlow: Flow = async (ctx) => {
   const { topology } = ctx;
+  const served = await untilFrontServes(topology);
+  if (served) return served;
+  const a = await ctx.imi.request("GET", ROUTES.info);
+  return a.status === 200
+    ? { outcome: { kind: "ok" }, evidence: { status: 200, detail: `${ROUTES.info}: ${a.text.slice(0, 120)}` } }
+    : { outcome: { kind: "http", by: "ums", status: a.status }, evidence: { status: a.status, reason: a.text.slice(0, 200) } };
+};
+
+/**
+ * Waits until the front serves devices: an ALB's target healthy (a target still `initial` is never
+ * routed: AWS, "Target group health checks"), an ICG with its UMS connected. Undefined for fronts
+ * that need no wait. Flows that start their own topology call it first, as the health row does.
+ */
+export async function untilFrontServes(topology: StartedTopology): Promise<Observation | undefined> {
   if (topology.deviceFacing === "alb") {
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -33,8 +49,5 @@ export const healthFlow: Flow = async (ctx) => {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const a = await ctx.imi.request("GET", ROUTES.info);
-  return a.status === 200
-    ? { outcome: { kind: "ok" }, evidence: { status: 200, detail: `${ROUTES.info}: ${a.text.slice(0, 120)}` } }
-    : { outcome: { kind: "http", by: "ums", status: a.status }, evidence: { status: a.status, reason: a.text.slice(0, 200) } };
-};
+  return undefined;
+}

@@ -18,7 +18,7 @@ export interface EntryProcess {
 const ROOT = path.resolve(__dirname, "../../..");
 
 export function spawnEntry(entry: string, args: readonly string[]): EntryProcess {
-  const child = spawn(process.execPath, ["-r", path.join(__dirname, "ts-hook.js"), path.join(ROOT, entry), ...args], { cwd: ROOT, stdio: "pipe" });
+  const child = spawn(process.execPath, ["-r", path.join(__dirname, "../../helpers/ts-register.js"), path.join(ROOT, entry), ...args], { cwd: ROOT, stdio: "pipe" });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let stderr = "";
