@@ -1,7 +1,7 @@
 import { UserError } from "../core/errors";
 import { loadConfig } from "../stacks/config/load-config";
 import { labPkiCertificates } from "../simulator/pki/lab-pki";
-import { isTopologyName, TOPOLOGIES, TopologyName, topologyDefinition } from "../simulator/runtime/topologies/definitions";
+import { isTopologyName, ALL_TOPOLOGIES, HA_TOPOLOGIES, TOPOLOGIES, TopologyName, topologyDefinition } from "../simulator/runtime/topologies/definitions";
 import type { RuntimeChoice } from "../simulator/runtime/runtime";
 
 /** `--runtime` values of simulate and lab up. */
@@ -18,9 +18,10 @@ export function runtimeChoice(value: string): RuntimeChoice {
  * without a stack: reverse-proxy, icg) is refused, naming the field and the fix.
  */
 export async function topologiesFor(value: string, configFile?: string): Promise<TopologyName[]> {
-  const names = value === "all" ? [...TOPOLOGIES] : value.split(",").map((v) => v.trim());
+  // `all` is every topology but the opt-in ones; `ha` the UMS HA cluster ones (all,ha: both).
+  const names = [...new Set(value.split(",").flatMap((v) => (v.trim() === "all" ? [...TOPOLOGIES] : v.trim() === "ha" ? [...HA_TOPOLOGIES] : [v.trim()])))];
   for (const n of names) {
-    if (!isTopologyName(n)) throw new UserError(`--topology: unknown topology '${n}'\n  fix: use one of ${TOPOLOGIES.join(", ")}, or all`);
+    if (!isTopologyName(n)) throw new UserError(`--topology: unknown topology '${n}'\n  fix: use one of ${ALL_TOPOLOGIES.join(", ")}, all or ha`);
   }
   if (!configFile) return names as TopologyName[];
   const config = await loadConfig(configFile, { labPki: labPkiCertificates });
@@ -29,7 +30,7 @@ export async function topologiesFor(value: string, configFile?: string): Promise
     const stack = topologyDefinition(n).stack;
     return stack !== undefined && variants.has(stack);
   };
-  if (value === "all") return (names as TopologyName[]).filter(ofConfig);
+  if (value.split(",").some((v) => v.trim() === "all" || v.trim() === "ha")) return (names as TopologyName[]).filter(ofConfig);
   for (const n of names as TopologyName[]) {
     if (ofConfig(n)) continue;
     const stack = topologyDefinition(n).stack;

@@ -6,7 +6,7 @@ import { prepareLab } from "../../simulator/runtime/lab";
 import { prepareLabFromConfig } from "../../simulator/runtime/user-lab";
 import { chooseRuntime } from "../../simulator/runtime/runtime";
 import { startTopology } from "../../simulator/runtime/topologies/start-topology";
-import { TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
+import { ALL_TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
 import { UserError } from "../../core/errors";
 import { runtimeChoice, topologiesFor, RUNTIME_CHOICES } from "../topology-choice";
 
@@ -15,13 +15,13 @@ export function registerLab(program: Command): void {
   lab
     .command("up")
     .description("start one topology; print its device-facing endpoints, admin API and PKI directory as one JSON line; stop on SIGINT/SIGTERM")
-    .requiredOption("--topology <name>", TOPOLOGIES.join(", "))
+    .requiredOption("--topology <name>", ALL_TOPOLOGIES.join(", "))
     .option("--config <file>", "your ums-edge config: the topology runs through the stack synthesized from it (substituted inputs are listed on stderr)")
     .option("--dir <dir>", "lab directory (PKI, synthesized stacks, component logs)", ".lab/lab")
     .option("--runtime <name>", RUNTIME_CHOICES.join(", "), "loopback")
     .action(
       runAction(async (opts: { topology: string; config?: string; dir: string; runtime: string }) => {
-        if (opts.topology === "all" || opts.topology.includes(",")) throw new UserError(`--topology: '${opts.topology}': lab up starts one topology\n  fix: name one of ${TOPOLOGIES.join(", ")}`);
+        if (opts.topology === "all" || opts.topology === "ha" || opts.topology.includes(",")) throw new UserError(`--topology: '${opts.topology}': lab up starts one topology\n  fix: name one of ${ALL_TOPOLOGIES.join(", ")}`);
         const [name] = await topologiesFor(opts.topology, opts.config);
         const choice = runtimeChoice(opts.runtime);
         const stopping = untilSignal();

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { runAction } from "../run-action";
 import { simulate } from "../../simulator/scenarios/simulate";
-import { TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
+import { HA_TOPOLOGIES, TOPOLOGIES, TopologyName } from "../../simulator/runtime/topologies/definitions";
 import { renderOutcomeTable } from "../../simulator/report/outcome-table";
 import { UserError } from "../../core/errors";
 import type { RuntimeChoice } from "../../simulator/runtime/runtime";
@@ -12,7 +12,7 @@ export function registerSimulate(program: Command): void {
   program
     .command("simulate")
     .description("run every scenario of the expected-outcomes table against the topologies; print the outcome table, write report.json and report.html")
-    .option("--topology <name>", `a topology, several comma-separated, or all (${TOPOLOGIES.join(", ")}); with --config, all means the topologies of your stacks`, "all")
+    .option("--topology <name>", `a topology, several comma-separated, all (${TOPOLOGIES.join(", ")}) or ha (${HA_TOPOLOGIES.join(", ")}: UMS HA clusters on PostgreSQL), e.g. all,ha; with --config, all means the topologies of your stacks`, "all")
     .option("--config <file>", "your ums-edge config: the scenarios run through the stacks synthesized from it (inputs that cannot be given, like the UMS device CA's key, are substituted and named in the report)")
     .option("--devices <n>", "devices per topology", "10")
     .option("--report <dir>", "where report.json and report.html are written", "reports")

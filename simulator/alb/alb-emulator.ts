@@ -9,6 +9,8 @@ import { HealthChecker } from "./health-checker";
 import { logDayDir } from "./log-files";
 import { TargetAddress, TargetGroupPool, TargetState } from "./target-pool";
 import { ClusterRuntime } from "./cluster-primary";
+import type { ReloadChange } from "./alb-runtime";
+import { StackReloader } from "./stack-reloader";
 
 /**
  * An AWS Application Load Balancer emulator configured entirely from a synthesized stack, shaped
@@ -45,6 +47,11 @@ export interface AlbEmulatorOptions {
   readonly workers?: number;
   /** Node options for worker processes (e.g. a TypeScript loader when running from sources). @default process.execArgv */
   readonly workerExecArgv?: readonly string[];
+  /**
+   * How often cdk.tf.json is checked for a change (a re-synthesized stack is applied without a
+   * restart, as AWS updates a trust store or a re-imported certificate in place). 0: never. @default 250
+   */
+  readonly stackPollMs?: number;
   /** Where the trust store is read from, e.g. `s3TrustStoreLoader(...)` (S3, as the real ALB; see s3-trust-store.ts). Needs workers 1. @default the stack's asset files */
   readonly trustStoreLoader?: (stack: StackModel) => Promise<StackModel>;
 }
@@ -82,6 +89,12 @@ export interface StartedAlbEmulator {
   targetHealth(): TargetHealth[];
   /** Writes buffered log lines. */
   flushLogs(): Promise<void>;
+  /**
+   * Re-reads the stack now and applies its certificates, trust stores and revocations to new
+   * handshakes (what the stack-file watch does on a change). Rejects, changing nothing, when the
+   * new stack cannot be served; emits `stack-reloaded` or `stack-reload-refused` either way.
+   */
+  reload(): Promise<readonly ReloadChange[]>;
   /** The line `ums-edge alb` prints when ready. */
   readyInfo(): AlbReadyInfo;
   stop(): Promise<void>;
@@ -143,6 +156,8 @@ export interface Serving {
   readonly localPorts: ReadonlyMap<number, number>;
   setHealth(group: string, target: TargetAddress, state: TargetState, reason: string, description: string): void;
   flushLogs(): Promise<void>;
+  /** Applies the stack as it is now on disk (see AlbRuntime.reload). */
+  reload(): Promise<ReloadChange[]>;
   close(): Promise<void>;
 }
 
@@ -162,10 +177,12 @@ export class AlbEmulator {
     const settings = { targets, logsDir, accountId: o.accountId ?? DEFAULT_ACCOUNT_ID, targetTimeoutMs: o.targetTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, emit: writeEvent, nodeIp: host };
     const wanted = new Map(servedListeners(stack).map((l) => [l.port, o.ports?.[l.port] ?? l.port]));
 
+    const readAgain = () => (o.trustStoreLoader ? o.trustStoreLoader(readStack(o.stackDir)) : Promise.resolve(readStack(o.stackDir)));
     const serving: Serving =
       (o.workers ?? 1) > 1
         ? await ClusterRuntime.start({ stackDir: stack.dir, settings: { ...settings, emit: undefined }, host, ports: wanted, workers: o.workers!, execArgv: o.workerExecArgv, onEvent: writeEvent })
-        : await startInProcess(stack, settings, host, wanted);
+        : await startInProcess(stack, settings, host, wanted, readAgain);
+    const reloader = new StackReloader(path.join(stack.dir, "cdk.tf.json"), () => serving.reload(), writeEvent, o.stackPollMs ?? 250);
 
     // Health is checked once, here, and handed to whoever serves.
     const pools = [...stack.targetGroups.values()].map((g) => new TargetGroupPool(g, targets));
@@ -200,6 +217,7 @@ export class AlbEmulator {
       targetHealth: () =>
         pools.flatMap((p) => p.targets.map((t) => ({ targetGroup: p.group.address, target: `${t.host}:${t.port}`, state: t.state, reason: t.reason, description: t.description }))),
       flushLogs: () => serving.flushLogs(),
+      reload: () => reloader.reloadNow(),
       readyInfo: () => ({
         component: "alb",
         stack: stack.name,
@@ -211,6 +229,7 @@ export class AlbEmulator {
       }),
       stop() {
         stopped ??= (async () => {
+          reloader.stop();
           checker.stop();
           await serving.close();
         })();
@@ -221,7 +240,13 @@ export class AlbEmulator {
 }
 
 /** Binds every listener in this process; on any failure closes what was opened and throws a UserError. */
-export async function startInProcess(stack: StackModel, settings: ConstructorParameters<typeof AlbRuntime>[1], host: string, wanted: ReadonlyMap<number, number>): Promise<Serving> {
+export async function startInProcess(
+  stack: StackModel,
+  settings: ConstructorParameters<typeof AlbRuntime>[1],
+  host: string,
+  wanted: ReadonlyMap<number, number>,
+  readAgain: () => Promise<StackModel> = async () => readStack(stack.dir),
+): Promise<Serving> {
   const runtime = new AlbRuntime(stack, settings);
   const localPorts = new Map<number, number>();
   try {
@@ -244,6 +269,7 @@ export async function startInProcess(stack: StackModel, settings: ConstructorPar
       if (t) Object.assign(t, { state, reason, description });
     },
     flushLogs: () => runtime.flushLogs(),
+    reload: async () => runtime.reload(await readAgain()),
     close: () => runtime.close(),
   };
 }

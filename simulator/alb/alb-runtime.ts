@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createPrivateKey } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { ChainVerifier, TrustStoreError } from "../pki/chain-verify";
 import { ProblemsError, Problem } from "../../core/errors";
@@ -36,8 +36,11 @@ export interface RuntimeSettings {
 }
 
 export interface ServedListener {
+  /** As last applied (reload() replaces it and `files`). */
   readonly model: ListenerModel;
   readonly server: ListenerServer;
+  /** Fingerprints of what it serves (the files may be gone by the next reload). */
+  readonly files: ListenerFiles;
 }
 
 export class AlbRuntime {
@@ -94,8 +97,46 @@ export class AlbRuntime {
         },
         emit: settings.emit,
       };
-      return { model, server: new ListenerServer({ ctx, policy: new ClientCertPolicy(model, verifier), tls, connectionLog }) };
+      return { model, files: describeListenerFiles(model), server: new ListenerServer({ ctx, policy: new ClientCertPolicy(model, verifier), tls, connectionLog }) };
     });
+  }
+
+  /**
+   * Applies a re-read stack to the listeners in place, as AWS applies a changed trust store or a
+   * re-imported certificate to a running load balancer: ELB API Reference, "ModifyTrustStore"
+   * ("Update the ca certificate bundle for the specified trust store", the S3 object version naming
+   * the bundle) and "AddTrustStoreRevocations"; ACM user guide, "Reimport a certificate" (the
+   * certificate is replaced "while preserving the AWS service associations of the original
+   * certificate"). Throws (a ProblemsError naming the files at fault) and changes nothing when a file
+   * is unusable: AWS refuses such an update (InvalidCaCertificatesBundle, InvalidRevocationContent)
+   * and the trust store keeps its bundle. Only certificates, trust stores and revocations are
+   * applied; `changes` lists what differs.
+   */
+  reload(stack: StackModel): ReloadChange[] {
+    const loaded = loadListenerFiles(stack);
+    const changes: ReloadChange[] = [];
+    const plan = this.listeners.map((served) => {
+      const next = loaded.find((l) => l.model.port === served.model.port);
+      if (!next) throw new ProblemsError([{ file: stack.file, field: served.model.address, problem: `the listener on port ${served.model.port} is gone from the stack`, fix: "restart the emulator to serve a stack whose listeners changed" }]);
+      if (next.model.mutualAuthentication.mode !== served.model.mutualAuthentication.mode) {
+        throw new ProblemsError([{ file: stack.file, field: `${served.model.address}.mutual_authentication.mode`, problem: `the mTLS mode changed (${served.model.mutualAuthentication.mode} → ${next.model.mutualAuthentication.mode}); the emulator applies certificate and trust store changes in place, not mode changes`, fix: "restart the emulator to serve the new mode" }]);
+      }
+      return { served, next };
+    });
+    for (const { served, next } of plan) {
+      const before = served.files;
+      const after = describeListenerFiles(next.model);
+      served.server.update({ tls: next.tls, policy: new ClientCertPolicy(next.model, next.verifier) });
+      for (const key of Object.keys(after) as (keyof ListenerFiles)[]) {
+        if (before[key] !== after[key]) changes.push({ listenerPort: next.model.port, what: key, from: before[key], to: after[key] });
+      }
+      // Rules, header names, policies...: served as they were until a restart; said, not hidden.
+      if (settingsOf(served.model) !== settingsOf(next.model)) {
+        changes.push({ listenerPort: next.model.port, what: "other-settings", from: "as started", to: "not applied: restart the emulator to serve them" });
+      }
+      Object.assign(served, { model: next.model, files: after });
+    }
+    return changes;
   }
 
   async flushLogs(): Promise<void> {
@@ -108,6 +149,38 @@ export class AlbRuntime {
     this.targets.close();
     await Promise.all(this.logs.map((l) => l.close()));
   }
+}
+
+/** One thing a reload changed on a listener, each side a short fingerprint of the file's contents. */
+export interface ReloadChange {
+  readonly listenerPort: number;
+  /** A file a listener serves, or `other-settings`: something else of the listener changed, which a reload does not apply. */
+  readonly what: keyof ListenerFiles | "other-settings";
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface ListenerFiles {
+  readonly certificate: string;
+  readonly trustStore: string;
+  readonly revocations: string;
+}
+
+/** What a listener serves, as fingerprints of contents (the S3 object version AWS pins stands for the same: new contents). */
+function describeListenerFiles(model: ListenerModel): ListenerFiles {
+  const digest = (files: readonly string[]) => (files.length === 0 ? "none" : createHash("sha256").update(files.map(read).join("\n")).digest("hex").slice(0, 12));
+  const ts = model.mutualAuthentication.trustStore;
+  return {
+    certificate: model.certificate ? digest([model.certificate.bodyFile]) : "none",
+    trustStore: ts ? digest([ts.caBundleFile]) : "none",
+    revocations: ts ? digest(ts.revocationFiles) : "none",
+  };
+}
+
+/** A listener's settings apart from its files (asset paths change with their contents). */
+function settingsOf(model: ListenerModel): string {
+  const ma = model.mutualAuthentication;
+  return JSON.stringify({ ...model, certificate: undefined, mutualAuthentication: { ...ma, trustStore: ma.trustStore ? { ...ma.trustStore, caBundleFile: undefined, revocationFiles: undefined } : undefined } });
 }
 
 interface LoadedListener {

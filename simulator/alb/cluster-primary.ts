@@ -3,7 +3,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { UserError } from "../../core/errors";
 import type { AlbEvent } from "./events";
-import type { RuntimeSettings } from "./alb-runtime";
+import type { ReloadChange, RuntimeSettings } from "./alb-runtime";
 import type { TargetAddress, TargetState } from "./target-pool";
 
 /**
@@ -24,13 +24,15 @@ export interface WorkerConfig {
 export type ToWorker =
   | { readonly t: "health"; readonly group: string; readonly target: TargetAddress; readonly state: TargetState; readonly reason: string; readonly description: string }
   | { readonly t: "flush"; readonly id: number }
+  | { readonly t: "reload"; readonly id: number }
   | { readonly t: "stop" };
 
 export type FromWorker =
   | { readonly t: "listening"; readonly ports: ReadonlyArray<readonly [number, number]> }
   | { readonly t: "error"; readonly message: string; readonly user: boolean }
   | { readonly t: "event"; readonly event: AlbEvent }
-  | { readonly t: "flushed"; readonly id: number };
+  | { readonly t: "flushed"; readonly id: number }
+  | { readonly t: "reloaded"; readonly id: number; readonly changes?: ReloadChange[]; readonly error?: string };
 
 export const WORKER_ENV = "UMS_EDGE_ALB_WORKER";
 
@@ -133,6 +135,31 @@ export class ClusterRuntime {
             }),
         ),
     );
+  }
+
+  /** Every worker re-reads the stack and applies it; the first worker's changes (they all read the same files). */
+  async reload(): Promise<ReloadChange[]> {
+    const id = ++this.flushId;
+    const answers = await Promise.all(
+      this.workers
+        .filter((w) => w.isConnected())
+        .map(
+          (w) =>
+            new Promise<FromWorker & { t: "reloaded" }>((resolve) => {
+              const on = (m: FromWorker) => {
+                if (m.t === "reloaded" && m.id === id) {
+                  w.off("message", on);
+                  resolve(m);
+                }
+              };
+              w.on("message", on);
+              w.send({ t: "reload", id } satisfies ToWorker);
+            }),
+        ),
+    );
+    const failed = answers.find((a) => a.error !== undefined);
+    if (failed) throw new UserError(failed.error!);
+    return answers[0]?.changes ?? [];
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,12 @@ async function main(config: WorkerConfig): Promise<void> {
   process.on("message", (m: ToWorker) => {
     if (m.t === "health") serving.setHealth(m.group, m.target, m.state, m.reason, m.description);
     else if (m.t === "flush") void serving.flushLogs().then(() => send({ t: "flushed", id: m.id }));
-    else if (m.t === "stop") void serving.close().finally(() => process.exit(0));
+    else if (m.t === "reload") {
+      serving.reload().then(
+        (changes) => send({ t: "reloaded", id: m.id, changes }),
+        (e: Error) => send({ t: "reloaded", id: m.id, error: e.message }),
+      );
+    } else if (m.t === "stop") void serving.close().finally(() => process.exit(0));
   });
   // The primary decides when to stop; a signal to the process group must not kill a worker first.
   process.on("SIGINT", () => undefined);

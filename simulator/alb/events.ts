@@ -33,6 +33,18 @@ export type AlbEvent =
       readonly from: string;
       readonly to: string;
       readonly reason: string;
+    }
+  | {
+      /** A changed stack (re-synthesized cdk.tf.json) applied without a restart; `changes` empty: nothing a listener serves changed. */
+      readonly kind: "stack-reloaded";
+      readonly time: string;
+      readonly changes: readonly { readonly listenerPort: number; readonly what: string; readonly from: string; readonly to: string }[];
+    }
+  | {
+      /** A changed stack that could not be applied: the listeners keep what they served. */
+      readonly kind: "stack-reload-refused";
+      readonly time: string;
+      readonly reason: string;
     };
 
 /** One line of text for a human. */
@@ -44,5 +56,9 @@ export function formatEvent(e: AlbEvent): string {
       return `alb: listener ${e.listenerPort} answered ${e.status} to ${e.method} ${e.url} from ${e.client} (${e.decidedBy}): ${e.reason}`;
     case "target-health":
       return `alb: target ${e.target} of ${e.targetGroup} is ${e.to} (was ${e.from}): ${e.reason}`;
+    case "stack-reloaded":
+      return `alb: the stack changed and was applied without a restart: ${e.changes.length ? e.changes.map((c) => `listener ${c.listenerPort} ${c.what} ${c.from} → ${c.to}`).join("; ") : "nothing the listeners serve changed"}`;
+    case "stack-reload-refused":
+      return `alb: the stack changed but was not applied (the listeners keep what they served): ${e.reason}`;
   }
 }

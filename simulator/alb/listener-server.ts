@@ -54,6 +54,20 @@ export interface ListenerServerOptions {
   readonly connectionLog?: LogFile;
 }
 
+/** The listener's TLS context: its certificate, the security policy's protocols and ciphers, the CA names it advertises. */
+function secureContextOf(t: ListenerTls, policy: ClientCertPolicy): tls.SecureContextOptions {
+  return {
+    key: t.key,
+    cert: t.cert,
+    ...tlsOptionsOf(t.policy),
+    ca: t.advertiseCa,
+    // ELB user guide, "Security policies for your Application Load Balancer": "Application Load Balancers support SSL
+    // renegotiation for target connections only" (client-initiated renegotiation is refused). "Mutual authentication
+    // with TLS", Session resumption: "not supported while using mutual TLS passthrough or verify modes".
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION | (policy.requestsCertificate ? constants.SSL_OP_NO_TICKET : 0),
+  };
+}
+
 const newExchange: ExchangeFactory = (conn, req, bodyless, rest) => (req.upgrade || req.method === "CONNECT" ? new UpgradeExchange(conn, req, rest) : new HttpExchange(conn, req, bodyless));
 
 /** One accepted TCP connection while its handshake runs. */
@@ -96,23 +110,19 @@ export class ListenerServer {
   /** Handshakes Node reads directly, by the client's address (what Node's TLS socket knows of them). */
   private readonly byPeer = new Map<string, Pending>();
   private readonly bySocket = new WeakMap<tls.TLSSocket, Pending>();
-  private readonly certificate: X509Certificate;
+  private certificate: X509Certificate;
+  /** The certificate, key and trust store of new handshakes (update() replaces them; sessions keep theirs). */
+  private options: ListenerServerOptions;
 
-  constructor(private readonly options: ListenerServerOptions) {
+  constructor(options: ListenerServerOptions) {
+    this.options = options;
     const { tls: t, policy } = options;
     this.certificate = new X509Certificate(t.cert);
     this.tlsServer = tls.createServer({
-      key: t.key,
-      cert: t.cert,
-      ...tlsOptionsOf(t.policy),
+      ...secureContextOf(t, policy),
       requestCert: policy.requestsCertificate,
       // Certificates are judged with AWS's rules (client-cert.ts), not OpenSSL's.
       rejectUnauthorized: false,
-      ca: t.advertiseCa,
-      // ELB user guide, "Security policies for your Application Load Balancer": "Application Load Balancers support SSL
-      // renegotiation for target connections only" (client-initiated renegotiation is refused). "Mutual authentication
-      // with TLS", Session resumption: "not supported while using mutual TLS passthrough or verify modes".
-      secureOptions: constants.SSL_OP_NO_RENEGOTIATION | (policy.requestsCertificate ? constants.SSL_OP_NO_TICKET : 0),
       allowHalfOpen: true,
     });
     this.tlsServer.on("keylog", (line: Buffer, socket: tls.TLSSocket) => this.onKeylog(line, socket));
@@ -123,6 +133,22 @@ export class ListenerServer {
     });
     // A client that half-closes after its request still gets the answer.
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => this.onConnection(raw));
+  }
+
+  /**
+   * A changed stack, applied in place: handshakes from now on get the new certificate (an ACM
+   * re-import keeps the listener's certificate ARN) and are judged by the new trust store and its
+   * revocations (ModifyTrustStore, AddTrustStoreRevocations); connections already established are
+   * left as they are (scenarios/assumptions.ts "trust-store-update-sessions"). The mTLS mode stays:
+   * whether a listener asks for a certificate is a property of the TLS server.
+   */
+  update(next: { readonly tls: ListenerTls; readonly policy: ClientCertPolicy }): void {
+    if (next.policy.requestsCertificate !== this.options.policy.requestsCertificate) {
+      throw new Error(`listener ${this.options.ctx.model.port}: the mTLS mode changed; restart the emulator to apply it`);
+    }
+    this.tlsServer.setSecureContext(secureContextOf(next.tls, next.policy));
+    this.certificate = new X509Certificate(next.tls.cert);
+    this.options = { ...this.options, tls: next.tls, policy: next.policy };
   }
 
   /** Binds; rejects with the listen error (EADDRINUSE, EACCES...). Resolves the local port. */

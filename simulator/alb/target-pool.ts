@@ -1,4 +1,5 @@
 import type { TargetGroupModel } from "../terraform/stack-model";
+import { UserError } from "../../core/errors";
 
 /**
  * The registered targets of one target group and their health, and the choice of a target for a
@@ -33,6 +34,21 @@ export interface TargetAddress {
   readonly port: number;
 }
 
+/**
+ * Where each target group attachment of the stack is: one address per attachment, in the
+ * attachments' order (the UMS servers of `instance.count`), or one address all of them stand for.
+ * A group without attachments has no targets (503).
+ */
+export function registeredAddresses(group: TargetGroupModel, addresses: readonly TargetAddress[]): readonly TargetAddress[] {
+  const attachments = group.targets.length;
+  if (attachments === 0) return [];
+  if (addresses.length === attachments || addresses.length === 1) return addresses;
+  throw new UserError(
+    `--target: ${addresses.length} targets given, but target group ${group.name} has ${attachments} attachment(s) (${group.targets.map((t) => t.address).join(", ")})\n` +
+      "  fix: give one --target per attachment, in the stack's order, or one --target that stands for all of them",
+  );
+}
+
 export class TargetGroupPool {
   readonly targets: TargetStatus[];
   private next = 0;
@@ -42,8 +58,7 @@ export class TargetGroupPool {
     /** Where each registered target really is (the emulator cannot reach an EC2 instance ID). */
     addresses: readonly TargetAddress[],
   ) {
-    // Every attachment stands for the given target(s); a group without attachments has no targets (503).
-    const registered = group.targets.length > 0 ? addresses : [];
+    const registered = registeredAddresses(group, addresses);
     this.targets = registered.map((a) => ({ host: a.host, port: a.port, state: "initial", reason: "Elb.InitialHealthChecking", description: "no health check has completed yet" }));
   }
 

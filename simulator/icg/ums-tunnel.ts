@@ -17,6 +17,7 @@ import {
   IcgStatus,
   IcgToUmsMessage,
   RegisterMessage,
+  TrustUpdateMessage,
   SessionOpenMessage,
   SessionRefusedMessage,
   UmsToIcgMessage,
@@ -163,6 +164,8 @@ class Tunnel {
     switch (message.type) {
       case "register":
         return this.onRegister(message);
+      case "trust-update":
+        return this.onTrustUpdate(message);
       case "http-response":
         return this.answer(`req:${message.id}`, message);
       case "session-accepted":
@@ -195,6 +198,16 @@ class Tunnel {
     this.fqdn = message.fqdn;
     this.send({ type: "registered", icgVersion: this.opts.icgVersion, serverName: this.opts.serverName });
     this.hub.registered(this, trust, message);
+  }
+
+  /** New handshakes and sessions are judged by the new chain and CRL; an unusable one is logged and the old one kept. */
+  private onTrustUpdate(message: TrustUpdateMessage): void {
+    try {
+      this.hub.trustUpdated(this, new ChainVerifier(message.deviceCaChain, message.crl), message);
+    } catch (e) {
+      if (!(e instanceof TrustStoreError)) throw e;
+      this.opts.log.error("device-trust-update-refused", { ums: this.umsName, reason: `the UMS's new device CA chain or CRL is unusable: ${e.message}; the previous one stays` });
+    }
   }
 
   private onClose(code: number, reason: string): void {
@@ -324,6 +337,13 @@ export class UmsTunnelHub extends EventEmitter {
     const cas = certificatesFromPem(message.deviceCaChain).map((c) => commonName(c) ?? c.subject);
     this.opts.log.info("ums-registered", { ums: t.umsName, fqdn: message.fqdn, umsVersion: message.umsVersion, deviceCas: cas, crl: message.crl !== undefined });
     this.emit("registered", message);
+  }
+
+  trustUpdated(t: Tunnel, trust: ChainVerifier, message: TrustUpdateMessage): void {
+    if (this.active !== t) return;
+    this.deviceTrustValue = trust;
+    const cas = certificatesFromPem(message.deviceCaChain).map((c) => commonName(c) ?? c.subject);
+    this.opts.log.info("device-trust-updated", { ums: t.umsName, deviceCas: cas, crl: message.crl !== undefined });
   }
 
   registrationFailed(reason: string): void {

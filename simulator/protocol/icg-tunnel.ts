@@ -8,6 +8,7 @@ import { MAX_ONBOARD_BODY_BYTES } from "./onboarding";
  * this one WebSocket as JSON text frames. IGEL's ICG protocol is closed; this is our model of it.
  *
  *   UMS → ICG  register          the device CA chain and CRL (how the ICG learns whom to admit)
+ *   UMS → ICG  trust-update      a new device CA chain or CRL while registered (a device revoked since)
  *   ICG → UMS  registered
  *   ICG → UMS  http-request      a device's onboarding request     → UMS answers http-response
  *   ICG → UMS  session-open      a verified device's socket         → UMS answers session-accepted | session-refused
@@ -48,6 +49,12 @@ const register = z.strictObject({
   /** The device CA's CRL (PEM), when the UMS checks revocation. */
   crl: z.string().max(PEM_BYTES).optional(),
 });
+/** The UMS's device CA chain or CRL changed: the ICG judges devices by these from now on (as after a new 'register'). */
+const trustUpdate = z.strictObject({
+  type: z.literal("trust-update"),
+  deviceCaChain: z.string().min(1).max(PEM_BYTES),
+  crl: z.string().max(PEM_BYTES).optional(),
+});
 const registered = z.strictObject({ type: z.literal("registered"), icgVersion: text(64), serverName: text(253) });
 const httpRequest = z.strictObject({
   type: z.literal("http-request"),
@@ -85,6 +92,7 @@ const sessionFrame = z.strictObject({
 const sessionClose = z.strictObject({ type: z.literal("session-close"), sid: id, code: closeCode, reason: text(123) });
 
 export type RegisterMessage = z.infer<typeof register>;
+export type TrustUpdateMessage = z.infer<typeof trustUpdate>;
 export type RegisteredMessage = z.infer<typeof registered>;
 export type HttpRequestMessage = z.infer<typeof httpRequest>;
 export type HttpResponseMessage = z.infer<typeof httpResponse>;
@@ -94,10 +102,10 @@ export type SessionRefusedMessage = z.infer<typeof sessionRefused>;
 export type SessionFrameMessage = z.infer<typeof sessionFrame>;
 export type SessionCloseMessage = z.infer<typeof sessionClose>;
 
-export type UmsToIcgMessage = RegisterMessage | HttpResponseMessage | SessionAcceptedMessage | SessionRefusedMessage | SessionFrameMessage | SessionCloseMessage;
+export type UmsToIcgMessage = RegisterMessage | TrustUpdateMessage | HttpResponseMessage | SessionAcceptedMessage | SessionRefusedMessage | SessionFrameMessage | SessionCloseMessage;
 export type IcgToUmsMessage = RegisteredMessage | HttpRequestMessage | SessionOpenMessage | SessionFrameMessage | SessionCloseMessage;
 
-const UMS_TO_ICG = { register, "http-response": httpResponse, "session-accepted": sessionAccepted, "session-refused": sessionRefused, "session-frame": sessionFrame, "session-close": sessionClose } as const;
+const UMS_TO_ICG = { register, "trust-update": trustUpdate, "http-response": httpResponse, "session-accepted": sessionAccepted, "session-refused": sessionRefused, "session-frame": sessionFrame, "session-close": sessionClose } as const;
 const ICG_TO_UMS = { registered, "http-request": httpRequest, "session-open": sessionOpen, "session-frame": sessionFrame, "session-close": sessionClose } as const;
 
 function parseWith<T>(schemas: Record<string, z.ZodType>, raw: string | Buffer, from: string): T {

@@ -19,6 +19,8 @@ export const CLOSE = {
   tooLarge: 1009,
   badMessage: 4400,
   unauthenticated: 4401,
+  /** The server failed (e.g. its database is unreachable); the device reconnects later. */
+  internal: 1011,
   /** The same device connected again; the older socket is closed. */
   replaced: 4409,
 } as const;

@@ -10,6 +10,7 @@ import { NginxScale, renderNginxConfig, UNSAFE_IN_NGINX_STRING } from "./nginx-c
 import { resolveNginxBinary } from "./nginx-binary";
 import { pickFreePort } from "./free-port";
 import { readRevokedSerials } from "./revocation";
+import { watchFiles } from "../common/file-watch";
 
 /** The TLS files nginx needs, as the UMS exports them (IGEL guide names). */
 export interface ProxyTlsFiles {
@@ -58,6 +59,11 @@ export interface NginxReverseProxyOptions extends ProxyTlsFiles {
   readonly startTimeoutMs?: number;
   /** Workers and connections for many held sessions (benches). @default 1 worker, 4096 connections */
   readonly scale?: NginxScale;
+  /**
+   * How often `clientCaChain` and `crl` are checked for a change, ms: a changed file re-renders the
+   * config and reloads nginx (`nginx -s reload`, as an administrator does after a new CRL). 0: never. @default 250
+   */
+  readonly trustPollMs?: number;
 }
 
 export const DEFAULT_FORWARDED_CERT_HEADER = MTLS_HEADER_DISPLAY.leaf;
@@ -159,14 +165,14 @@ export class NginxReverseProxy {
       accessLog: path.join(dir, "access.log"),
       errorLog: path.join(dir, "error.log"),
     };
-    const config = renderNginxConfig({
+    const render = (revokedSerials: readonly string[]) => renderNginxConfig({
       prefixDir: dir,
       listenHost: host,
       listenPort: port,
       certificateChain: path.resolve(o.certificateChain),
       privateKey: path.resolve(o.privateKey),
       clientCaChain: path.resolve(o.clientCaChain),
-      revokedSerials: revoked.serials,
+      revokedSerials,
       verifyDepth: o.verifyDepth ?? DEFAULT_VERIFY_DEPTH,
       forwardedCertHeader: o.forwardedCertHeader ?? DEFAULT_FORWARDED_CERT_HEADER,
       clientCertificateRequiredPaths: o.clientCertificateRequiredPaths ?? [ROUTES.deviceSocket],
@@ -178,9 +184,22 @@ export class NginxReverseProxy {
       workerUser: defaultWorkerUser(),
       scale: o.scale,
     });
-    fs.writeFileSync(files.configPath, config, { mode: 0o644 });
+    fs.writeFileSync(files.configPath, render(revoked.serials), { mode: 0o644 });
 
-    return runNginx(files, { dir, host, port, binary, commandPrefix: o.commandPrefix, startTimeoutMs: o.startTimeoutMs });
+    const started = await runNginx(files, { dir, host, port, binary, commandPrefix: o.commandPrefix, startTimeoutMs: o.startTimeoutMs });
+    // A new CRL (or device CA chain): the revoked serials are rendered into the config, so nginx reloads.
+    started.onStop(
+      watchFiles([o.clientCaChain, ...(o.crl ? [o.crl] : [])], o.trustPollMs ?? 250, () => {
+        const next = o.crl ? readRevokedSerials(o.crl, o.clientCaChain) : { ok: true as const, serials: [] };
+        if (!next.ok) return void started.note(`the new CRL was not applied: ${next.problems.map((p) => p.problem).join("; ")}`);
+        fs.writeFileSync(files.configPath, render(next.serials), { mode: 0o644 });
+        started.reload().then(
+          () => started.note(`reloaded: ${next.serials.length} revoked device certificate serial(s)`),
+          (e: Error) => started.note(`reload failed: ${e.message}`),
+        );
+      }),
+    );
+    return started;
   }
 }
 
@@ -229,7 +248,11 @@ export async function runNginx(files: NginxRunFiles, o: NginxRunOptions): Promis
   const child = spawn(main.cmd, main.args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const started = new StartedNginxReverseProxy(child, o.host, o.port, o.dir, files);
+  const checkConfig = (): string | undefined => {
+    const r = spawnSync(check.cmd, check.args, { encoding: "utf8" });
+    return r.error || r.status !== 0 ? (r.stderr || r.error?.message || "").trim() || tail(files.errorLog) : undefined;
+  };
+  const started = new StartedNginxReverseProxy(child, o.host, o.port, o.dir, files, checkConfig);
   try {
     await started.waitUntilListening(o.startTimeoutMs ?? 10_000, () => stderr);
   } catch (e) {
@@ -256,6 +279,8 @@ export class StartedNginxReverseProxy {
     /** The directory nginx runs in. */
     readonly dir: string,
     private readonly files: NginxRunFiles,
+    /** `nginx -t` on the config file: undefined when it is good, else why not. */
+    private readonly checkConfig: () => string | undefined = () => undefined,
   ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
@@ -290,6 +315,60 @@ export class StartedNginxReverseProxy {
     return this.child.pid;
   }
 
+  private readonly stopHooks: (() => void)[] = [];
+
+  /** @internal Runs `hook` when nginx is stopped (a file watch). */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** @internal A line of ours in nginx's error log (what a reload did), as `ums-edge:` notices. */
+  note(text: string): void {
+    try {
+      fs.appendFileSync(this.files.errorLog, `${new Date().toISOString()} [notice] ums-edge: ${text}\n`);
+    } catch {
+      // The log directory is gone: nginx is stopping.
+    }
+  }
+
+  /**
+   * `nginx -s reload`: checks the config file, sends SIGHUP to the master and resolves once workers
+   * of the new configuration run. New connections get the new config; the old workers finish what
+   * they hold, and close open WebSockets after the config's worker_shutdown_timeout (nginx docs,
+   * "Controlling nginx": old worker processes "continue to service old requests" and then exit).
+   */
+  async reload(timeoutMs = 5000): Promise<void> {
+    const bad = this.checkConfig();
+    if (bad) throw new UserError(`nginx rejected the new config ${this.files.configPath}; the running config stays:\n${bad}`);
+    const before = new Set(this.workerPids());
+    this.child.kill("SIGHUP");
+    const deadline = Date.now() + timeoutMs;
+    // Done when a new worker runs and every old one has stopped accepting (gone, or titled "is shutting down").
+    const retired = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("shutting down");
+      } catch {
+        return true;
+      }
+    };
+    while (Date.now() < deadline) {
+      const now = this.workerPids();
+      if (now.some((p) => !before.has(p)) && [...before].every(retired)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`nginx started no worker of the new configuration within ${timeoutMs} ms; see ${this.files.errorLog}`);
+  }
+
+  /** The master's child processes (its workers), from /proc. */
+  private workerPids(): number[] {
+    try {
+      const pid = this.child.pid!;
+      return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
   /** @internal Resolves once nginx wrote its pid file (written after the listening sockets are bound). */
   async waitUntilListening(timeoutMs: number, stderr: () => string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -309,6 +388,7 @@ export class StartedNginxReverseProxy {
    * worker_shutdown_timeout) and waits for it to exit; escalates to SIGTERM, then SIGKILL.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
+    for (const hook of this.stopHooks.splice(0)) hook();
     for (const [signal, wait] of [["SIGQUIT", timeoutMs], ["SIGTERM", 2000], ["SIGKILL", 2000]] as const) {
       if (this.exitCode !== undefined) return;
       this.child.kill(signal);

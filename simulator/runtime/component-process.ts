@@ -41,6 +41,8 @@ export interface ComponentHandle<Ready = Record<string, unknown>> {
   /** Lines it printed that parse as JSON objects (its structured log). */
   jsonLines(): Record<string, unknown>[];
   stop(): Promise<void>;
+  /** SIGKILL: it dies as a crashed server does, without closing a connection. Where the runtime can. */
+  kill?(): Promise<void>;
 }
 
 export class RunningComponent<Ready = Record<string, unknown>> implements ComponentHandle<Ready> {
@@ -80,6 +82,12 @@ export class RunningComponent<Ready = Record<string, unknown>> implements Compon
         return [];
       }
     });
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */

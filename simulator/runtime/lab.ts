@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import { initLabPki, LabPki, DEFAULT_FQDN } from "../pki/lab-pki";
-import { loadConfig } from "../../stacks/config/load-config";
+import { loadConfig, EdgeConfig } from "../../stacks/config/load-config";
 import { synthesize } from "../../stacks/app";
 import { STACK_VARIANTS, StackVariant } from "../../core/stack-variants";
 import { MTLS_HEADER_DISPLAY } from "../../core/aws-headers";
@@ -42,8 +42,12 @@ export interface Lab {
   readonly configFile: string;
   /** `<dir>/cdktf.out`. */
   readonly synthDir: string;
-  /** The directory of a synthesized stack; a UserError when the config has no such stack. */
-  stackDir(variant: StackVariant): string;
+  /**
+   * The directory of a synthesized stack; a UserError when the config has no such stack. With
+   * `servers` above the config's instance count (the HA topologies), the same config with
+   * `instance.count: servers`, synthesized on first use beside the others. @default servers 1: the config as it is
+   */
+  stackDir(variant: StackVariant, servers?: number): string;
   hasStack(variant: StackVariant): boolean;
   /** The application.yml a topology names: a lab file, or (`stack`) the stack's own `ums_application_yml` output. */
   appConfigFile(source: AppConfigSource, stack?: StackVariant): string;
@@ -110,12 +114,13 @@ export async function prepareLab(dir: string, fqdn = DEFAULT_FQDN): Promise<Lab>
   );
   const synthDir = path.join(root, "cdktf.out");
   fs.rmSync(synthDir, { recursive: true, force: true });
-  const result = synthesize(await loadConfig(configFile, { labPki: labPkiCertificates }), synthDir);
-  return labOf(root, pki, configFile, synthDir, result.stacks);
+  const config = await loadConfig(configFile, { labPki: labPkiCertificates });
+  const result = synthesize(config, synthDir);
+  return labOf(root, pki, configFile, synthDir, result.stacks, undefined, config);
 }
 
 /** The Lab over a synthesized config: application.yml files written now, stacks looked up by variant. */
-export function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>, user?: UserInputs): Lab {
+export function labOf(root: string, pki: LabPki, configFile: string, synthDir: string, stacks: Readonly<Record<string, string>>, user?: UserInputs, config?: EdgeConfig): Lab {
   const admin: AdminCredentials = { username: LAB_ADMIN_USER, password: labAdminPassword(root) };
   const appDir = path.join(root, "app-config");
   const files = new Map<string, string>();
@@ -124,10 +129,22 @@ export function labOf(root: string, pki: LabPki, configFile: string, synthDir: s
     writePublicFile(file, text);
     files.set(name, file);
   }
-  const stackDir = (variant: StackVariant): string => {
+  const clusters = new Map<string, string>();
+  const stackDir = (variant: StackVariant, servers = 1): string => {
     const dir = stacks[variant];
     if (!dir) throw new UserError(`the lab's config (${configFile}) has no '${variant}' stack\n  fix: list '${variant}' under stacks[] in the config`);
-    return dir;
+    if (servers <= (config?.instance.count ?? 1)) return dir;
+    if (!config) throw new Error(`a stack with ${servers} servers needs the lab's loaded config`);
+    const key = `${variant}:${servers}`;
+    if (!clusters.has(key)) {
+      // The same config, every setting kept, with more servers behind the load balancer (instance.count).
+      const out = path.join(root, `cdktf.out.servers-${servers}`, variant);
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.mkdirSync(out, { recursive: true });
+      const result = synthesize({ ...config, instance: { ...config.instance, count: servers }, stacks: config.stacks.filter((s) => s.variant === variant) }, out);
+      clusters.set(key, result.stacks[variant]);
+    }
+    return clusters.get(key)!;
   };
   return {
     dir: root,

@@ -86,6 +86,7 @@ export async function prepareLabFromConfig(dir: string, configFile: string): Pro
   );
   const synthDir = path.join(root, "cdktf.out");
   fs.rmSync(synthDir, { recursive: true, force: true });
-  const result = synthesize(await loadConfig(configOut), synthDir);
-  return labOf(root, pki, configOut, synthDir, result.stacks, { configFile: userFile, inputs });
+  const loaded = await loadConfig(configOut);
+  const result = synthesize(loaded, synthDir);
+  return labOf(root, pki, configOut, synthDir, result.stacks, { configFile: userFile, inputs }, loaded);
 }

@@ -205,4 +205,32 @@ export const ASSUMPTIONS: readonly Assumption[] = [
       "A trust store CRL past its nextUpdate (or before its thisUpdate): AWS documents no behaviour (the ELB guide's trust store pages name no check of nextUpdate). The emulated ALB fails the certificates that CA issued with ClientCertCrlProcessingError (the code AWS lists for 'CRL processing error'; the safe side: the bench never says a device gets in on a CRL AWS might refuse), and 'ums-edge synth' warns about the CRL in the plan view.",
     checkOnRealSystem: "add a CRL whose nextUpdate has passed to a test trust store (aws elbv2 add-trust-store-revocations) and connect with a certificate it lists and one it does not",
   },
+  // --- certificates changing under a running deployment (issue 15 §2)
+  {
+    id: "trust-store-update-sessions",
+    text:
+      "A trust store update (ModifyTrustStore with a new CA bundle object version, AddTrustStoreRevocations with a new CRL) or an ACM re-import of the listener's certificate applies to new TLS handshakes only: connections already established stay open and keep their verdict (AWS documents no effect on open connections). The emulated ALB applies a re-synthesized stack this way without a restart (about 1 s after cdk.tf.json changes); a device is refused at its next connect, and its open WebSocket is not cut. How long the real update takes to reach every ALB node is not documented either.",
+    checkOnRealSystem: "hold a device WebSocket open through the verify listener, then remove its CA from the trust store bundle (or add a CRL revoking it) and apply: check whether the session stays, that the device's next connect is refused (connection log Failed:ClientCertUntrusted / ClientCertCrlHit), and how many seconds after the apply that happens",
+  },
+  {
+    id: "ums-crl-update",
+    text:
+      "The mock UMS re-reads its device CA chain and CRL when the files change (a real UMS is itself the device CA and knows a revocation at once) and hands the new CRL to a connected ICG over the tunnel ('trust-update'); an ICG otherwise only learns a CRL when the UMS registers. Open device sessions are not cut by a revocation, at the UMS or at the ICG: the device is refused at its next connect. nginx applies a new CRL by a reload (the revoked serials are in its config); its old workers close open WebSockets after worker_shutdown_timeout (5 s), so behind nginx a CRL update reconnects every device.",
+    checkOnRealSystem: "revoke a device certificate in the UMS console while the device is online (directly, behind an ICG): check whether its session is closed at once or only its next connect is refused, and how soon the ICG refuses it",
+  },
+  // --- end certificates changing
+  // --- UMS state and HA cluster (issue 15 §1)
+  {
+    id: "ums-ha-shared-database",
+    text:
+      "The mock UMS servers of an HA cluster share devices, enrollment keys and the command queue through one PostgreSQL database, and a command queued on one server reaches the server holding the device's session through PostgreSQL NOTIFY. IGEL documents that a UMS HA cluster shares one database, not how its servers hand commands to each other. Exactly once: a server writes a command's delivery (DELIVERED, deliveries + 1) in one conditional statement before it sends the frame; an acknowledged command is never sent again by any server; one sent but not acknowledged when its server died is sent again on the device's next session with the same commandId, which the device de-duplicates (design section 6: our model of the closed OS 12 protocol).",
+    checkOnRealSystem: "in a two-server UMS cluster behind the ALB, stop the UMS service on the server a device is connected to, send a command from the other server's console, and check that the device executes it once after it reconnects",
+  },
+  {
+    id: "alb-no-retry-on-dead-target",
+    text:
+      "A request or WebSocket upgrade the ALB sends to a target that has died but is not yet marked unhealthy gets a 502; the ALB does not retry it on another target (AWS documents no retry; AWS re:Post answers say the ALB only forwards the error). Devices retry with backoff, so they are back on the surviving server within interval x unhealthy threshold (the stack's health check) plus one interval and their backoff; the failover row states that bound on the emulator's 50x faster clock.",
+    checkOnRealSystem: "stop one UMS server of the target group and watch the access log for 502s with target_status_code '-' until the target is unhealthy; time how long devices take to show up on the other server",
+  },
+  // --- end UMS state and HA cluster
 ];

@@ -27,16 +27,17 @@ export function connectionLogMark(topology: StartedTopology): number {
 }
 
 /**
- * The newest connection-log record for a certificate serial (hex, any case); without one, the first
- * failure written after `mark` (a connection without a certificate has no serial to match).
+ * The newest connection-log record for a certificate serial (hex, any case) written after `mark`; without
+ * a serial, the first failure written after `mark` (a connection without a certificate has no serial to match).
  */
 export async function connectionLogFor(topology: StartedTopology, serial: string | undefined, mark = 0, waitMs = 2000): Promise<ConnectionLogRecord | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const records = connectionLog(topology);
+    // Only records after the mark: a certificate seen before (accepted, then revoked) has older records.
+    const records = connectionLog(topology).slice(mark);
     const hit = serial
       ? records.reverse().find((r) => r.serial.toUpperCase() === serial.toUpperCase())
-      : records.slice(mark).find((r) => r.verifyStatus.startsWith("Failed"));
+      : records.find((r) => r.verifyStatus.startsWith("Failed"));
     if (hit || Date.now() > deadline) return hit;
     await new Promise((r) => setTimeout(r, 100));
   }

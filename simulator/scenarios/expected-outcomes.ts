@@ -36,7 +36,12 @@ export type ScenarioId =
   | "reenroll-existing-unit"
   | "bypass-front"
   | "ums-wrong-header"
-  | "ums-without-url-aws";
+  | "ums-without-url-aws"
+  | "ums-failover"
+  // certificates changing under a running deployment (issue 15 §2; flows/certificate-changes.ts)
+  | "crl-update"
+  | "web-cert-renewal"
+  | "ca-rotation";
 
 /** An outcome that depends on a setting of the topology's stack (the administrator's choice). */
 export interface Depends {
@@ -93,6 +98,9 @@ const LEGACY_CIPHERS = depends("legacyCiphers", { on: ok, off: tls("alb", "Faile
 
 /** Refused in the handshake by a verify listener: the ALB topologies in verify mode. */
 const VERIFY_REFUSES = { "alb-verify": tls("alb"), "icg-alb-verify": tls("alb") } as const;
+
+/** Rows proved on the single-server topologies only (the certificate changes: the HA topologies use the same stacks). */
+const NOT_ON_HA = { "alb-verify-ha": na, "alb-passthrough-ha": na } as const;
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
   row("health", "target health check (/info, /usg/check-status)", {}),
@@ -158,4 +166,16 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   row("bypass-front", "device reaches the UMS directly, bypassing the front", { direct: na }, blocked),
   row("ums-wrong-header", "UMS application.yml names the passthrough header behind a verify listener", { "alb-verify": http("ums", 401) }, na),
   row("ums-without-url-aws", "UMS application.yml without encodingType URL_AWS behind a passthrough listener", { "alb-passthrough": http("ums", 400) }, na),
+  // HA (issue 15 §1): a UMS server of the cluster dies; assumptions ums-ha-shared-database, alb-no-retry-on-dead-target.
+  row("ums-failover", "a UMS server of the cluster killed: its devices move to another, commands exactly once", { "alb-verify-ha": ok, "alb-passthrough-ha": ok }, na),
+  // --- certificates changing under a running deployment (issue 15 §2): each on a topology of its own, certificates
+  // changed while it runs; assumptions "trust-store-update-sessions", "ums-crl-update". A CRL update ends like a revoked
+  // certificate; the web certificate (ACM) and the trust store are the ALB's; the rotation row is the lockout a wrong order causes.
+  // The HA topologies share their stacks with alb-verify / alb-passthrough: the changes are proved there, not again on a cluster.
+  ((spec) => ({ ...spec, expected: { ...spec.expected, ...NOT_ON_HA } }))(
+    badCert("crl-update", "device revoked while the topology runs (new CRL): refused at its next connect", "Failed:ClientCertCrlHit", http("nginx", 400), false, { fact: "trustStoreCrl", value: "off" }),
+  ),
+  row("web-cert-renewal", "web certificate renewed (ACM re-import): new handshakes get it, no session dropped", { direct: na, "reverse-proxy": na, icg: na, ...NOT_ON_HA }),
+  row("ca-rotation", "device CA rotation, old CA removed from the trust store before a device moved: that device is locked out", { "alb-verify": tls("alb", "Failed:ClientCertUntrusted"), "icg-alb-verify": tls("alb", "Failed:ClientCertUntrusted"), ...NOT_ON_HA }, na),
+  // --- end certificates changing
 ];

@@ -34,8 +34,8 @@ export function appPackage(app: string, version: string, size: number): AppPacka
 
 export function registerAppProxy(router: Router, deps: AppProxyDeps): void {
   const cache = new Map<string, AppPackage>();
-  router.add("GET", `${ROUTES.appProxy}/*`, (ctx) => {
-    const identity = deps.identity.resolve(ctx.req);
+  router.add("GET", `${ROUTES.appProxy}/*`, async (ctx) => {
+    const identity = await deps.identity.resolve(ctx.req);
     if (!identity.ok) return refuse(deps.log, ctx.req, ctx.res, { status: identity.status, error: identity.error, reason: identity.reason, unitId: identity.claimedUnitId });
     const parts = ctx.rest.split("/").map((p) => {
       try {

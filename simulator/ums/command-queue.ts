@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { EventEmitter } from "node:events";
 import type { CommandName } from "../protocol/messages";
 import type { CommandState, ImiCommandExec } from "../protocol/imi";
 
@@ -18,98 +16,41 @@ export interface CommandRecord {
   readonly mac: string;
   readonly command: CommandName;
   readonly settings?: Settings;
-  state: CommandState;
-  message: string;
+  readonly state: CommandState;
+  readonly message: string;
   /** How often it was sent (more than 1 only across reconnects). */
-  deliveries: number;
+  readonly deliveries: number;
   readonly queuedAt: Date;
-  deliveredAt?: Date;
-  acknowledgedAt?: Date;
-  finishedAt?: Date;
+  readonly deliveredAt?: Date;
+  readonly acknowledgedAt?: Date;
+  readonly finishedAt?: Date;
+  /** The UMS server that sent it last. */
+  readonly deliveredBy?: string;
 }
 
 /** What an ack or result from a device did. */
 export type DeviceReport = "applied" | "duplicate" | "unknown-command";
 
-const FINISHED: ReadonlySet<CommandState> = new Set(["SUCCESS", "FAILED"]);
-
-export class CommandQueue extends EventEmitter {
-  private readonly byExec = new Map<string, CommandRecord>();
-  private readonly perDevice = new Map<string, CommandRecord[]>();
-
-  enqueue(target: { deviceId: string; mac: string }, command: CommandName, settings?: Settings): CommandRecord {
-    const record: CommandRecord = {
-      execId: randomUUID(),
-      deviceId: target.deviceId,
-      mac: target.mac,
-      command,
-      settings,
-      state: "QUEUED",
-      message: "queued until the device is online",
-      deliveries: 0,
-      queuedAt: new Date(),
-    };
-    this.byExec.set(record.execId, record);
-    const list = this.perDevice.get(target.deviceId) ?? [];
-    list.push(record);
-    this.perDevice.set(target.deviceId, list);
-    this.emit("change", record);
-    return record;
-  }
-
+/**
+ * Where the UMS keeps its commands (store/sql-store.ts). Exactly once: `claim` writes the delivery
+ * (state DELIVERED, deliveries + 1, which server) in one statement *before* the frame is sent, and
+ * only while the command is unacknowledged; an acknowledged or finished command is never sent
+ * again, by any server, after any restart. A command claimed but whose ack never came (the server
+ * died in between) is sent again on the device's next session, with the same commandId, which the
+ * device de-duplicates: it is executed once, and `deliveries` shows the resend.
+ */
+export interface CommandQueue {
+  enqueue(target: { deviceId: string; mac: string }, command: CommandName, settings?: Settings): Promise<CommandRecord>;
   /** Every command of the device it has not acknowledged yet, oldest first: what to send now. */
-  due(deviceId: string): CommandRecord[] {
-    return (this.perDevice.get(deviceId) ?? []).filter((c) => c.state === "QUEUED" || c.state === "DELIVERED");
-  }
-
-  markDelivered(record: CommandRecord): void {
-    record.deliveries++;
-    record.deliveredAt = new Date();
-    if (record.state === "QUEUED" || record.state === "DELIVERED") {
-      record.state = "DELIVERED";
-      record.message = record.deliveries > 1 ? `sent again (delivery ${record.deliveries}) after a reconnect; waiting for the device's ack` : "sent; waiting for the device's ack";
-    }
-    this.emit("change", record);
-  }
-
-  acknowledge(deviceId: string, execId: string): DeviceReport {
-    const record = this.byExec.get(execId);
-    if (!record || record.deviceId !== deviceId) return "unknown-command";
-    if (record.state !== "QUEUED" && record.state !== "DELIVERED") return "duplicate";
-    record.state = "ACKNOWLEDGED";
-    record.acknowledgedAt = new Date();
-    record.message = "acknowledged by the device; waiting for its result";
-    this.emit("change", record);
-    return "applied";
-  }
-
+  due(deviceId: string): Promise<CommandRecord[]>;
+  /** Records a delivery by `server` before it is sent; undefined when the command is no longer due. */
+  claim(execId: string, server: string): Promise<CommandRecord | undefined>;
+  acknowledge(deviceId: string, execId: string): Promise<DeviceReport>;
   /** A result also counts as the ack, should the ack itself have been lost. */
-  complete(deviceId: string, execId: string, status: "ok" | "failed", detail?: string): DeviceReport {
-    const record = this.byExec.get(execId);
-    if (!record || record.deviceId !== deviceId) return "unknown-command";
-    if (FINISHED.has(record.state)) return "duplicate";
-    const now = new Date();
-    record.acknowledgedAt ??= now;
-    record.finishedAt = now;
-    record.state = status === "ok" ? "SUCCESS" : "FAILED";
-    record.message = detail ?? (status === "ok" ? "executed" : "the device reported a failure");
-    this.emit("change", record);
-    return "applied";
-  }
-
-  get(execId: string): CommandRecord | undefined {
-    return this.byExec.get(execId);
-  }
-
-  list(deviceId?: string): CommandRecord[] {
-    return deviceId === undefined ? [...this.byExec.values()] : [...(this.perDevice.get(deviceId) ?? [])];
-  }
-
-  get counts(): Readonly<Record<CommandState, number>> {
-    const counts: Record<CommandState, number> = { QUEUED: 0, DELIVERED: 0, ACKNOWLEDGED: 0, SUCCESS: 0, FAILED: 0 };
-    for (const c of this.byExec.values()) counts[c.state]++;
-    return counts;
-  }
+  complete(deviceId: string, execId: string, status: "ok" | "failed", detail?: string): Promise<DeviceReport>;
+  get(execId: string): Promise<CommandRecord | undefined>;
+  list(deviceId?: string): Promise<CommandRecord[]>;
+  counts(): Promise<Readonly<Record<CommandState, number>>>;
 }
 
 export function toImiCommandExec(c: CommandRecord): ImiCommandExec {

@@ -12,90 +12,48 @@ export interface DeviceRecord {
   /** IMI id, assigned by the UMS. */
   readonly id: string;
   readonly unitId: string;
-  mac: string;
-  firmware: string;
+  readonly mac: string;
+  readonly firmware: string;
   readonly name: string;
   readonly enrolledBy: "onboarding" | "certificate";
   readonly enrolledAt: Date;
   /** Serial of the certificate issued at onboarding or last seen, hex. */
-  certificateSerial?: string;
+  readonly certificateSerial?: string;
   /** The administrator allowed one re-enrollment of this unit id (used up by the next onboarding). */
-  reenrollmentAllowed: boolean;
-  online: boolean;
-  lastContact?: Date;
+  readonly reenrollmentAllowed: boolean;
+  readonly online: boolean;
+  /** When its last session opened or closed (heartbeats are not written to the database). */
+  readonly lastContact?: Date;
   /** Settings last pushed with settings2tc and reported applied. */
-  settings: Record<string, string | number | boolean>;
-  connections: number;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly connections: number;
+  /** The UMS server that holds (or last held) its session. */
+  readonly server?: string;
 }
 
-export class DeviceRegistry {
-  private readonly byUnit = new Map<string, DeviceRecord>();
-  private readonly byIdMap = new Map<string, DeviceRecord>();
-  private nextId = 1001;
+/** What an onboarding did: a new or re-enrolled device (`replacedSerial`: its old certificate, to revoke), or a refusal. */
+export type OnboardResult = { ok: true; device: DeviceRecord; replacedSerial?: string } | { ok: false; device: DeviceRecord };
 
-  /** Returns the device with this unit id, creating it if it is new. */
-  enroll(input: { unitId: string; mac: string; firmware: string; enrolledBy: DeviceRecord["enrolledBy"]; certificateSerial?: string }): DeviceRecord {
-    const existing = this.byUnit.get(input.unitId);
-    if (existing) {
-      existing.mac = input.mac;
-      existing.firmware = input.firmware;
-      if (input.certificateSerial) existing.certificateSerial = input.certificateSerial;
-      return existing;
-    }
-    const record: DeviceRecord = {
-      id: String(this.nextId++),
-      unitId: input.unitId,
-      mac: input.mac,
-      firmware: input.firmware,
-      name: `igel-${input.unitId.slice(-6).toLowerCase()}`,
-      enrolledBy: input.enrolledBy,
-      enrolledAt: new Date(),
-      certificateSerial: input.certificateSerial,
-      reenrollmentAllowed: false,
-      online: false,
-      settings: {},
-      connections: 0,
-    };
-    this.byUnit.set(record.unitId, record);
-    this.byIdMap.set(record.id, record);
-    return record;
-  }
-
+/** Where the UMS keeps its devices (store/sql-store.ts: SQLite for one UMS, PostgreSQL for a cluster). */
+export interface DeviceRegistry {
+  /** Returns the device with this unit id (mac, firmware and serial updated), creating it if it is new. */
+  enroll(input: { unitId: string; mac: string; firmware: string; enrolledBy: DeviceRecord["enrolledBy"]; certificateSerial?: string }): Promise<DeviceRecord>;
   /**
-   * Onboarding of `unitId`: a new device is enrolled; a known one only when its re-enrollment was
-   * allowed, which this uses up. `replacedSerial` is the certificate the device had until now (to revoke).
+   * Onboarding of `unitId`, atomically: a new device is enrolled; a known one only when its
+   * re-enrollment was allowed, which this uses up (two servers racing: one wins).
    */
-  onboard(input: { unitId: string; mac: string; firmware: string; certificateSerial: string }): { ok: true; device: DeviceRecord; replacedSerial?: string } | { ok: false; device: DeviceRecord } {
-    const existing = this.byUnit.get(input.unitId);
-    if (existing && !existing.reenrollmentAllowed) return { ok: false, device: existing };
-    const replacedSerial = existing?.certificateSerial;
-    if (existing) existing.reenrollmentAllowed = false;
-    const device = this.enroll({ ...input, enrolledBy: "onboarding" });
-    return { ok: true, device, replacedSerial };
-  }
-
+  onboard(input: { unitId: string; mac: string; firmware: string; certificateSerial: string }): Promise<OnboardResult>;
   /** The administrator lets the device with this IMI id onboard once more; undefined for an unknown id. */
-  allowReenrollment(id: string): DeviceRecord | undefined {
-    const device = this.byIdMap.get(id);
-    if (device) device.reenrollmentAllowed = true;
-    return device;
-  }
-
-  byUnitId(unitId: string): DeviceRecord | undefined {
-    return this.byUnit.get(unitId);
-  }
-
-  byId(id: string): DeviceRecord | undefined {
-    return this.byIdMap.get(id);
-  }
-
-  list(): DeviceRecord[] {
-    return [...this.byIdMap.values()];
-  }
-
-  get size(): number {
-    return this.byIdMap.size;
-  }
+  allowReenrollment(id: string): Promise<DeviceRecord | undefined>;
+  /** The device's session opened on `server`: online, one more connection. */
+  connected(id: string, server: string): Promise<void>;
+  /** The device's session on `server` closed: offline, unless it is already online on another server. */
+  disconnected(id: string, server: string): Promise<void>;
+  /** Settings a settings2tc command applied, merged into what the device has. */
+  mergeSettings(id: string, settings: Readonly<Record<string, string | number | boolean>>): Promise<void>;
+  byUnitId(unitId: string): Promise<DeviceRecord | undefined>;
+  byId(id: string): Promise<DeviceRecord | undefined>;
+  list(): Promise<DeviceRecord[]>;
 }
 
 export function toImiThinClient(d: DeviceRecord): ImiThinClient {

@@ -5,7 +5,7 @@ import { closeAndWait } from "../common/ws-close";
 import { CLOSE, MAX_MESSAGE_BYTES, MessageError, parseDeviceMessage, DeviceMessage, ServerMessage, HelloMessage } from "../protocol/messages";
 import type { StructuredLogger } from "../common/structured-log";
 import type { DeviceRegistry, DeviceRecord } from "./device-registry";
-import type { CommandQueue, CommandRecord } from "./command-queue";
+import type { CommandQueue } from "./command-queue";
 import type { IdentityResolver } from "./identity";
 import { refuseUpgrade } from "./refusals";
 import { remoteOf } from "../common/http-io";
@@ -41,6 +41,8 @@ export interface DeviceSessionsOptions {
   readonly heartbeatMs: number;
   /** How long a new socket may wait before its hello. */
   readonly helloTimeoutMs: number;
+  /** This server's name in the store (who holds a device's session, who sent a command). */
+  readonly server: () => string;
 }
 
 /** WebSocket close reasons are limited to 123 bytes. */
@@ -55,6 +57,8 @@ class DeviceSession {
   /** Commands already sent on this socket (a reconnect gets a new session, and gets them again). */
   private readonly sent = new Set<string>();
   private lastSeen = Date.now();
+  /** Frames are handled one after another (each may wait for the store): a device's ack before its result. */
+  private handling: Promise<void> = Promise.resolve();
   private readonly helloTimer: NodeJS.Timeout;
   private livenessTimer?: NodeJS.Timeout;
 
@@ -68,8 +72,14 @@ class DeviceSession {
     private readonly certificateSerial?: string,
   ) {
     this.helloTimer = setTimeout(() => this.close(CLOSE.policy, `no hello within ${opts.helloTimeoutMs} ms`), opts.helloTimeoutMs);
-    socket.on("message", (data, isBinary) => this.onFrame(data, isBinary));
-    socket.on("close", (code, reason) => this.onClose(code, reason.toString()));
+    socket.on("message", (data, isBinary) => {
+      this.handling = this.handling.then(() => this.onFrame(data, isBinary)).catch((e: Error) => this.failed("frame", e));
+      owner.track(this.handling);
+    });
+    socket.on("close", (code, reason) => {
+      this.handling = this.handling.then(() => this.onClose(code, reason.toString())).catch((e: Error) => this.failed("close", e));
+      owner.track(this.handling);
+    });
     socket.on("error", (err) => {
       // ws reports frames over maxPayload and protocol errors here, then closes with the right code.
       opts.log.warn("socket-error", { unitId, remote, error: err.message, code: (err as NodeJS.ErrnoException).code });
@@ -90,23 +100,32 @@ class DeviceSession {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, closeReason(reason));
   }
 
-  /** Sends every due command not yet sent on this socket. */
-  deliverDue(): void {
+  /** The store failed under this session (e.g. the shared database went away): logged, the socket closed so the device reconnects. */
+  private failed(stage: string, e: Error): void {
+    this.opts.log.error("store-error", { unitId: this.unitId, stage, error: e.message });
+    if (this.socket.readyState === WebSocket.OPEN) this.close(CLOSE.internal, "the UMS could not reach its database; reconnect later");
+  }
+
+  /**
+   * Sends every due command not yet sent on this socket. Each is claimed in the store (delivery
+   * written) before its frame goes out: see CommandQueue for why that makes delivery exactly once.
+   */
+  async deliverDue(): Promise<void> {
     if (!this.device || this.socket.readyState !== WebSocket.OPEN) return;
-    for (const c of this.opts.commands.due(this.device.id)) {
-      if (this.sent.has(c.execId)) continue;
-      this.sent.add(c.execId);
-      this.sendCommand(c);
+    const device = this.device;
+    for (const due of await this.opts.commands.due(device.id)) {
+      // Checked and marked without a wait between, so two concurrent calls never send one command twice here.
+      if (this.sent.has(due.execId)) continue;
+      this.sent.add(due.execId);
+      const c = await this.opts.commands.claim(due.execId, this.opts.server());
+      if (!c) continue; // acknowledged meanwhile (on another server's session): not sent again
+      if (this.socket.readyState !== WebSocket.OPEN) return; // claimed but not sent: due again on the next session
+      this.send({ type: "command", commandId: c.execId, command: c.command, settings: c.settings });
+      this.opts.log.info("command-delivered", { unitId: this.unitId, deviceId: c.deviceId, execId: c.execId, command: c.command, delivery: c.deliveries });
     }
   }
 
-  private sendCommand(c: CommandRecord): void {
-    this.send({ type: "command", commandId: c.execId, command: c.command, settings: c.settings });
-    this.opts.commands.markDelivered(c);
-    this.opts.log.info("command-delivered", { unitId: this.unitId, deviceId: c.deviceId, execId: c.execId, command: c.command, delivery: c.deliveries });
-  }
-
-  private onFrame(data: RawData, isBinary: boolean): void {
+  private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
     this.lastSeen = Date.now();
     if (isBinary) return this.close(CLOSE.unsupportedData, "binary frames are not accepted; send one JSON object per text frame");
     const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -122,18 +141,17 @@ class DeviceSession {
       case "hello":
         return this.onHello(message);
       case "heartbeat":
-        if (this.device) this.device.lastContact = new Date();
         return this.send({ type: "heartbeat-ack", sentAt: message.sentAt });
       case "command-ack": {
-        const outcome = this.opts.commands.acknowledge(this.device!.id, message.commandId);
+        const outcome = await this.opts.commands.acknowledge(this.device!.id, message.commandId);
         this.opts.log.info("command-acknowledged", { unitId: this.unitId, execId: message.commandId, outcome });
         return;
       }
       case "command-result": {
-        const outcome = this.opts.commands.complete(this.device!.id, message.commandId, message.status, message.detail);
-        const record = this.opts.commands.get(message.commandId);
+        const outcome = await this.opts.commands.complete(this.device!.id, message.commandId, message.status, message.detail);
+        const record = await this.opts.commands.get(message.commandId);
         if (outcome === "applied" && record?.command === "settings2tc" && message.status === "ok" && record.settings) {
-          Object.assign(this.device!.settings, record.settings);
+          await this.opts.registry.mergeSettings(this.device!.id, record.settings);
         }
         this.opts.log.info("command-result", { unitId: this.unitId, execId: message.commandId, status: message.status, outcome, detail: message.detail });
         return;
@@ -141,25 +159,25 @@ class DeviceSession {
     }
   }
 
-  private onHello(hello: HelloMessage): void {
+  private async onHello(hello: HelloMessage): Promise<void> {
     if (this.device) return this.close(CLOSE.badMessage, "a second 'hello' on one connection");
     if (hello.unitId !== this.unitId) {
       return this.close(CLOSE.unauthenticated, `hello names unit '${hello.unitId}' but the certificate is for '${this.unitId}'`);
     }
     clearTimeout(this.helloTimer);
-    const known = this.opts.registry.byUnitId(this.unitId);
-    this.device = this.opts.registry.enroll({
+    const known = await this.opts.registry.byUnitId(this.unitId);
+    const device = await this.opts.registry.enroll({
       unitId: this.unitId,
       mac: hello.mac.replace(/[:-]/g, "").toUpperCase(),
       firmware: hello.firmware,
       enrolledBy: known?.enrolledBy ?? "certificate",
       certificateSerial: this.certificateSerial,
     });
+    if (this.socket.readyState !== WebSocket.OPEN) return; // gone while the store answered
+    this.device = device;
     this.owner.adopt(this);
-    this.device.online = true;
-    this.device.lastContact = new Date();
-    this.device.connections++;
-    this.opts.log.info("device-connected", { unitId: this.unitId, deviceId: this.device.id, remote: this.remote, connection: this.device.connections, adopted: !known });
+    await this.opts.registry.connected(device.id, this.opts.server());
+    this.opts.log.info("device-connected", { unitId: this.unitId, deviceId: device.id, remote: this.remote, connection: device.connections + 1, adopted: !known, server: this.opts.server() });
     this.send({ type: "welcome", unitId: this.unitId, serverTime: Date.now(), heartbeatMs: this.opts.heartbeatMs });
     const limit = this.opts.heartbeatMs * 3;
     this.livenessTimer = setInterval(() => {
@@ -168,14 +186,14 @@ class DeviceSession {
         this.socket.terminate();
       }
     }, Math.max(50, Math.floor(this.opts.heartbeatMs / 2)));
-    this.deliverDue();
+    await this.deliverDue();
   }
 
-  private onClose(code: number, reason: string): void {
+  private async onClose(code: number, reason: string): Promise<void> {
     clearTimeout(this.helloTimer);
     clearInterval(this.livenessTimer);
     const current = this.owner.release(this);
-    if (current && this.device) this.device.online = false;
+    if (current && this.device) await this.opts.registry.disconnected(this.device.id, this.opts.server());
     this.opts.log.info("device-disconnected", { unitId: this.unitId, deviceId: this.device?.id, closeCode: code, reason: reason || undefined });
   }
 }
@@ -185,15 +203,23 @@ export class DeviceSessions {
   /** deviceId → its live session. */
   private readonly live = new Map<string, DeviceSession>();
   private readonly all = new Set<DeviceSession>();
+  /** Store work under way (frames, closes), waited for before the store closes. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: DeviceSessionsOptions) {}
 
+  /** Remembers store work under way until it settles. */
+  track(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
   /** The https server's `upgrade` event for the device socket path. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
       return refuseUpgrade(this.opts.log, req, socket, { status: 400, error: "not-websocket", reason: `upgrade to '${req.headers.upgrade}' is not supported here; use a WebSocket` });
     }
-    const identity = this.opts.identity.resolve(req);
+    const identity = await this.opts.identity.resolve(req);
     if (!identity.ok) {
       return refuseUpgrade(this.opts.log, req, socket, { status: identity.status, error: identity.error, reason: identity.reason, unitId: identity.claimedUnitId });
     }
@@ -232,9 +258,11 @@ export class DeviceSessions {
     return false;
   }
 
-  /** Sends a device its due commands now, if it is online. */
+  /** Sends a device its due commands now, if its session is on this server. */
   deliver(deviceId: string): void {
-    this.live.get(deviceId)?.deliverDue();
+    const session = this.live.get(deviceId);
+    if (!session) return;
+    this.track(session.deliverDue().catch((e: Error) => this.opts.log.error("store-error", { deviceId, stage: "deliver", error: e.message })));
   }
 
   isOnline(deviceId: string): boolean {
@@ -249,5 +277,6 @@ export class DeviceSessions {
   async stop(): Promise<void> {
     await Promise.all([...this.all].map((s) => closeAndWait(s.socket as WebSocket, () => s.close(CLOSE.goingAway, "the UMS is stopping"))));
     this.wss.close();
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 }

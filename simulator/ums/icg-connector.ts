@@ -90,6 +90,8 @@ export class IcgConnector {
   private readonly http: InMemoryHttp;
   private readonly relayed = new Map<string, RelayedSocket>();
   private ws?: WebSocket;
+  /** What the ICG learns at registration; updateTrust() changes it. */
+  private registration: Omit<RegisterMessage, "type">;
   private up = false;
   private stopped = false;
   private readonly backoff: Backoff;
@@ -101,6 +103,7 @@ export class IcgConnector {
     private readonly options: IcgLinkOptions,
     private readonly deps: IcgConnectorDeps,
   ) {
+    this.registration = deps.register;
     let url: URL;
     try {
       url = new URL(options.url);
@@ -132,6 +135,15 @@ export class IcgConnector {
   /** The tunnel is up and registered. */
   get connected(): boolean {
     return this.up;
+  }
+
+  /**
+   * The UMS's device CA chain or CRL changed: the ICG hears it now over the tunnel (a device revoked
+   * a moment ago is refused at its next connect), and every later registration carries it.
+   */
+  updateTrust(deviceCaChain: string, crl: string | undefined): void {
+    this.registration = { ...this.registration, deviceCaChain, crl };
+    if (this.up) this.send({ type: "trust-update", deviceCaChain, ...(crl === undefined ? {} : { crl }) });
   }
 
   /**
@@ -238,7 +250,7 @@ export class IcgConnector {
       });
       ws.on("open", () => {
         this.lastHeard = Date.now();
-        this.send({ type: "register", ...this.deps.register });
+        this.send({ type: "register", ...this.registration });
       });
       ws.on("pong", () => (this.lastHeard = Date.now()));
       ws.on("message", (data: RawData, isBinary: boolean) => {
@@ -325,7 +337,7 @@ export class IcgConnector {
       case "http-request":
         return void this.onHttpRequest(message);
       case "session-open":
-        return this.onSessionOpen(message);
+        return void this.onSessionOpen(message).catch((e: Error) => this.deps.log.error("internal-error", { sid: message.sid, error: e.message, via: "icg" }));
       case "session-frame":
         // A frame for a session that has just closed: the race is normal, the frame has no one to go to.
         return this.relayed.get(message.sid)?.receive(message);
@@ -358,7 +370,7 @@ export class IcgConnector {
     }
   }
 
-  private onSessionOpen(m: SessionOpenMessage): void {
+  private async onSessionOpen(m: SessionOpenMessage): Promise<void> {
     const refuse = (status: number, error: string, reason: string) => {
       this.deps.log.warn("refused", { status, error, reason, path: ROUTES.deviceSocket, remote: m.remote, unitId: m.unitId, via: "icg" });
       this.send({ type: "session-refused", sid: m.sid, status, error, reason });
@@ -370,7 +382,7 @@ export class IcgConnector {
       return refuse(400, "certificate-malformed", `the chain the ICG passed on does not parse: ${(e as Error).message}`);
     }
     // Belt and braces: the ICG checked this chain, and the UMS checks it again against its own CA and CRL.
-    const identity = this.deps.identity.verify(chain, m.source, "certificate relayed by the ICG");
+    const identity = await this.deps.identity.verify(chain, m.source, "certificate relayed by the ICG");
     if (!identity.ok) return refuse(identity.status, identity.error, identity.reason);
     if (identity.unitId !== m.unitId) return refuse(401, "unit-id-mismatch", `the ICG named unit '${m.unitId}' but the certificate is for '${identity.unitId}'`);
     const socket = new RelayedSocket(m.sid, (frame) => this.send(frame));

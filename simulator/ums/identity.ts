@@ -33,25 +33,30 @@ export type IdentityResult =
 export class IdentityResolver {
   constructor(
     private readonly forwarding: ClientCertForwarding,
-    private readonly verifier: ChainVerifier,
+    private verifier: ChainVerifier,
     /** Certificates the UMS revoked itself (re-enrolled devices), besides the CRL. @default none */
     private readonly revoked?: RevokedCertificates,
   ) {}
+
+  /** The device CA chain or CRL changed: connections from now on are judged by `next`. */
+  useVerifier(next: ChainVerifier): void {
+    this.verifier = next;
+  }
 
   get source(): IdentitySource {
     return this.forwarding.enabled ? "forwarded-header" : "tls-peer";
   }
 
-  resolve(req: IncomingMessage): IdentityResult {
+  resolve(req: IncomingMessage): Promise<IdentityResult> {
     const read = readClientChain(req, this.forwarding, "UMS");
-    return read.ok ? this.verify(read.chain, read.source, read.what) : read;
+    return read.ok ? this.verify(read.chain, read.source, read.what) : Promise.resolve(read);
   }
 
   /** Verifies a chain read elsewhere (a device relayed by an ICG, which passes the chain it verified). */
-  verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): IdentityResult {
+  async verify(chain: readonly X509Certificate[], source: IdentitySource, what: string): Promise<IdentityResult> {
     const v = verifyDeviceChain(chain, source, what, this.verifier, UMS_CHAIN_POLICY);
     if (!v.ok) return v;
-    const revoked = this.revoked?.reason(v.chain[0].serialNumber);
+    const revoked = await this.revoked?.reason(v.chain[0].serialNumber);
     if (revoked !== undefined) {
       return { ok: false, source, status: 401, error: "certificate-revoked", reason: `${what} (serial ${v.chain[0].serialNumber}) was revoked by the UMS: ${revoked}`, claimedUnitId: v.unitId };
     }

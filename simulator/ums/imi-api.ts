@@ -3,7 +3,7 @@ import { COMMANDS, CommandName } from "../protocol/messages";
 import type { ImiCommandExecList, ImiEnrollmentKeys, ImiLoginResponse, ImiServerStatus } from "../protocol/imi";
 import type { StructuredLogger } from "../common/structured-log";
 import { DeviceRegistry, toImiThinClient, DeviceRecord } from "./device-registry";
-import { CommandQueue, Settings, toImiCommandExec } from "./command-queue";
+import { CommandQueue, CommandRecord, Settings, toImiCommandExec } from "./command-queue";
 import type { EnrollmentKeys } from "./enrollment-keys";
 import { AdminAuth, AuthResult, SESSION_COOKIE } from "./admin-auth";
 import { BodyTooLargeError, readBody, sendJson } from "../common/http-io";
@@ -21,8 +21,6 @@ export interface ImiDeps {
   readonly commands: CommandQueue;
   readonly keys: EnrollmentKeys;
   readonly auth: AdminAuth;
-  /** Called after commands are queued, so an online device gets them at once. */
-  readonly deliver: (deviceId: string) => void;
   readonly serverStatus: () => ImiServerStatus;
 }
 
@@ -36,7 +34,7 @@ function isPrimitiveMap(v: unknown): v is Settings {
 }
 
 /** Checks a command body; returns the targets or the first problem as a refusal. */
-function parseTargets(body: unknown, command: CommandName, registry: DeviceRegistry): Targets | RefusalSpec {
+async function parseTargets(body: unknown, command: CommandName, registry: DeviceRegistry): Promise<Targets | RefusalSpec> {
   const bad = (reason: string): RefusalSpec => ({ status: 400, error: "bad-imi-body", reason });
   if (!Array.isArray(body) || body.length === 0) return bad(`the body must be a non-empty JSON array like [{"id":"1001","type":"tc"}]`);
   const targets: Targets = [];
@@ -49,7 +47,7 @@ function parseTargets(body: unknown, command: CommandName, registry: DeviceRegis
     if (Object.keys(rest).length > 0) return bad(`[${i}] has unknown field(s) ${Object.keys(rest).join(", ")}`);
     if (settings !== undefined && command !== "settings2tc") return bad(`[${i}].settings is only valid with command=settings2tc`);
     if (settings !== undefined && !isPrimitiveMap(settings)) return bad(`[${i}].settings must map names to strings, numbers or booleans`);
-    const device = registry.byId(id);
+    const device = await registry.byId(id);
     if (!device) unknown.push(id);
     else targets.push({ device, settings });
   }
@@ -104,14 +102,14 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
   router.add(
     "GET",
     ROUTES.thinclients,
-    authed(({ res }) => sendJson(res, 200, deps.registry.list().map(toImiThinClient))),
+    authed(async ({ res }) => sendJson(res, 200, (await deps.registry.list()).map(toImiThinClient))),
   );
 
   router.add(
     "GET",
     `${ROUTES.thinclients}/*`,
-    authed((ctx) => {
-      const device = deps.registry.byId(decodeURIComponent(ctx.rest));
+    authed(async (ctx) => {
+      const device = await deps.registry.byId(decodeURIComponent(ctx.rest));
       if (!device) return no(ctx, { status: 404, error: "unknown-device", reason: `no thin client with id '${ctx.rest}'` });
       sendJson(ctx.res, 200, { ...toImiThinClient(device), settings: device.settings, enrolledBy: device.enrolledBy });
     }),
@@ -128,11 +126,12 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
       }
       const body = await jsonBody(ctx);
       if (!body.ok) return;
-      const targets = parseTargets(body.value, command as CommandName, deps.registry);
+      const targets = await parseTargets(body.value, command as CommandName, deps.registry);
       if (!Array.isArray(targets)) return no(ctx, targets);
-      const records = targets.map((t) => deps.commands.enqueue({ deviceId: t.device.id, mac: t.device.mac }, command as CommandName, t.settings));
+      // The store tells the server holding each device's session (this one or another of the cluster), which delivers.
+      const records: CommandRecord[] = [];
+      for (const t of targets) records.push(await deps.commands.enqueue({ deviceId: t.device.id, mac: t.device.mac }, command as CommandName, t.settings));
       for (const r of records) deps.log.info("command-queued", { execId: r.execId, deviceId: r.deviceId, command: r.command });
-      for (const id of new Set(records.map((r) => r.deviceId))) deps.deliver(id);
       const answer: ImiCommandExecList = { CommandExecList: records.map(toImiCommandExec) };
       sendJson(ctx.res, 200, answer);
     }),
@@ -141,17 +140,17 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
   router.add(
     "GET",
     ROUTES.commands,
-    authed((ctx) => {
+    authed(async (ctx) => {
       const device = ctx.url.searchParams.get("device") ?? undefined;
-      sendJson(ctx.res, 200, { CommandExecList: deps.commands.list(device).map(toImiCommandExec) });
+      sendJson(ctx.res, 200, { CommandExecList: (await deps.commands.list(device)).map(toImiCommandExec) });
     }),
   );
 
   router.add(
     "GET",
     `${ROUTES.commands}/*`,
-    authed((ctx) => {
-      const record = deps.commands.get(decodeURIComponent(ctx.rest));
+    authed(async (ctx) => {
+      const record = await deps.commands.get(decodeURIComponent(ctx.rest));
       if (!record) return no(ctx, { status: 404, error: "unknown-command-exec", reason: `no command with exec_id '${ctx.rest.slice(0, 64)}'` });
       sendJson(ctx.res, 200, toImiCommandExec(record));
     }),
@@ -167,7 +166,7 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
       if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_MINT) {
         return no(ctx, { status: 400, error: "bad-imi-body", reason: `'count' must be an integer from 1 to ${MAX_MINT} (got ${JSON.stringify(count)})` });
       }
-      const answer: ImiEnrollmentKeys = { keys: deps.keys.mint(count) };
+      const answer: ImiEnrollmentKeys = { keys: await deps.keys.mint(count) };
       deps.log.info("enrollment-keys-minted", { count });
       sendJson(ctx.res, 200, answer);
     }),
@@ -177,10 +176,10 @@ export function registerImiRoutes(router: Router, deps: ImiDeps): void {
   router.add(
     "POST",
     `${ROUTES.thinclients}/*`,
-    authed((ctx) => {
+    authed(async (ctx) => {
       const m = /^([^/]+)\/reenrollment$/.exec(ctx.rest);
       if (!m) return no(ctx, { status: 404, error: "no-route", reason: `POST ${ROUTES.thinclients}/<id>/reenrollment is the only action on a thin client here` });
-      const device = deps.registry.allowReenrollment(decodeURIComponent(m[1]));
+      const device = await deps.registry.allowReenrollment(decodeURIComponent(m[1]));
       if (!device) return no(ctx, { status: 404, error: "unknown-device", reason: `no thin client with id '${m[1].slice(0, 64)}'` });
       deps.log.info("reenrollment-allowed", { deviceId: device.id, unitId: device.unitId });
       sendJson(ctx.res, 200, { id: device.id, unitID: device.unitId, reenrollmentAllowed: true });

@@ -36,6 +36,7 @@ export async function runMockUmsProcess(o: UmsProcessOptions): Promise<void> {
   const started = await new MockUms({
     pki: o.pki,
     appConfigFile: o.appConfig,
+    db: o.db,
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 8443,
     enrollmentKeys: [...(o.enrollmentKeys ?? []), ...(o.enrollmentKeysFile ? readKeysFile(o.enrollmentKeysFile) : [])],

@@ -8,11 +8,11 @@ import type { ImiCommandExec, ImiServerStatus, ImiThinClient } from "../protocol
 import { UserError } from "../../core/errors";
 import { DEFAULT_APP_CONFIG, describeForwarding, loadAppConfig, ClientCertForwarding, AppConfig as UmsAppConfig } from "../../core/ums-app-config";
 import { StructuredLogger, LogEntry } from "../common/structured-log";
-import { EnrollmentKeys } from "./enrollment-keys";
-import { DeviceRegistry, toImiThinClient } from "./device-registry";
-import { CommandQueue, toImiCommandExec } from "./command-queue";
+import { toImiThinClient } from "./device-registry";
+import { toImiCommandExec } from "./command-queue";
 import { IdentityResolver } from "./identity";
-import { RevokedCertificates } from "./revoked-certificates";
+import { DeviceTrustWatch } from "./device-trust-watch";
+import { openUmsStore, SqlUmsStore } from "./store/open-store";
 import { DeviceSessions } from "./device-sessions";
 import { AdminAuth, AdminCredentials, LockoutPolicy } from "./admin-auth";
 import { Router } from "./router";
@@ -45,6 +45,12 @@ export interface MockUmsOptions {
   readonly appConfigFile?: string;
   /** An already-parsed application.yml (tests); ignored when `appConfigFile` is set. @default forwarding off */
   readonly appConfig?: UmsAppConfig;
+  /**
+   * Where devices, enrollment keys and commands are kept: a SQLite file (one UMS; a restart loses
+   * nothing), a `postgresql://` URL (the servers of a cluster share it), or ":memory:".
+   * @default ":memory:" (the lab gives a file in its directory)
+   */
+  readonly db?: string;
   /** One-time enrollment keys valid from the start (more can be minted through the IMI API). @default none */
   readonly enrollmentKeys?: readonly string[];
   /**
@@ -66,6 +72,11 @@ export interface MockUmsOptions {
   readonly certificateValidityDays?: number;
   /** Check device certificates against the lab CRL. @default true */
   readonly checkRevocation?: boolean;
+  /**
+   * How often the device CA chain and CRL files are checked for a change, ms (a device revoked, a
+   * CA rotated: applied without a restart, and handed on to the ICG). 0: never. @default 250
+   */
+  readonly trustPollMs?: number;
   /** Largest request head accepted (a forwarded chain must fit), bytes. @default 65536 */
   readonly maxHeaderBytes?: number;
   /** Receives every log line as JSON text. @default none: kept in memory only */
@@ -124,6 +135,8 @@ export interface UmsEndpoints {
   readonly forwarding: ClientCertForwarding;
   /** The ICG the UMS connects out to (icg topology). */
   readonly icgUrl?: string;
+  /** Where its state is kept (a file, a database URL without password, or memory). */
+  readonly db: string;
 }
 
 export class MockUms {
@@ -139,15 +152,18 @@ export class MockUms {
     const read = (file: string) => fs.readFileSync(file, "utf8");
     const clientCaChainPem = read(pki.clientCaChain);
     const verifier = new ChainVerifier(clientCaChainPem, o.checkRevocation === false ? undefined : read(pki.crl));
-    const revoked = new RevokedCertificates();
+    const store = await openUmsStore(o.db ?? ":memory:", (e) => log.error("store-lost", { db: o.db, error: e.message }));
+    const { revoked, keys, devices: registry, commands } = store;
+    await keys.add(o.enrollmentKeys ?? []);
     const identity = new IdentityResolver(appConfig.forwarding, verifier, revoked);
-    const keys = new EnrollmentKeys(o.enrollmentKeys ?? []);
-    const registry = new DeviceRegistry();
-    const commands = new CommandQueue();
     const heartbeatMs = o.heartbeatMs ?? 30_000;
-    const sessions = new DeviceSessions({ log, registry, commands, identity, heartbeatMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000 });
-    const serverUUID = randomUUID();
     let endpoint = { host: o.host ?? "127.0.0.1", port: o.port ?? 8443 };
+    // This server's name in a shared store: its listening address.
+    const server = () => `${endpoint.host}:${endpoint.port}`;
+    const sessions = new DeviceSessions({ log, registry, commands, identity, heartbeatMs, helloTimeoutMs: o.helloTimeoutMs ?? 10_000, server });
+    // Commands queued here or on another server of the cluster: delivered by whichever holds the device's session.
+    store.db.onCommandsQueued((deviceId) => sessions.deliver(deviceId));
+    const serverUUID = randomUUID();
     const deviceCaCertPem = read(pki.deviceCa.cert);
 
     const router = new Router();
@@ -173,7 +189,7 @@ export class MockUms {
       refuse(log, ctx.req, ctx.res, { status: 426, error: "upgrade-required", reason: `${ROUTES.deviceSocket} is the device WebSocket: send 'Upgrade: websocket'`, headers: { upgrade: "websocket" } }),
     );
     const serverStatus = (): ImiServerStatus => ({ rmGuiServerVersion: MOCK_UMS_VERSION, buildNumber: 1, serverUUID, server: `${pki.fqdn}:${endpoint.port}`, status: "ok" });
-    registerImiRoutes(router, { log, registry, commands, keys, auth: new AdminAuth(o.admin ?? DEFAULT_ADMIN, undefined, o.adminLockout), deliver: (id) => sessions.deliver(id), serverStatus });
+    registerImiRoutes(router, { log, registry, commands, keys, auth: new AdminAuth(o.admin ?? DEFAULT_ADMIN, undefined, o.adminLockout), serverStatus });
     registerAppProxy(router, { log, identity, appSizeBytes: o.appSizeBytes ?? 256 * 1024 });
     registerWebApp(router, pki.fqdn);
 
@@ -223,6 +239,17 @@ export class MockUms {
       : undefined;
     await icg?.start();
     // --- end icg
+    const trustWatch = new DeviceTrustWatch({
+      chainFile: pki.clientCaChain,
+      crlFile: o.checkRevocation === false ? undefined : pki.crl,
+      pollMs: o.trustPollMs ?? 250,
+      onUpdate: (next, chainPem, crlPem) => {
+        identity.useVerifier(next);
+        icg?.updateTrust(chainPem, crlPem);
+        log.info("device-trust-reloaded", { chain: pki.clientCaChain, crl: crlPem === undefined ? null : pki.crl, toIcg: icg?.connected ?? false });
+      },
+      onError: (reason) => log.error("device-trust-reload-refused", { reason }),
+    });
     const tls = createHttpsListener({ ...material, maxHeaderBytes: o.maxHeaderBytes ?? 64 * 1024, log, by: "ums", onRequest });
     tls.server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       socket.on("error", () => socket.destroy());
@@ -231,7 +258,10 @@ export class MockUms {
       if (path !== ROUTES.deviceSocket) {
         return refuseUpgrade(log, req, socket, { status: 404, error: "no-route", reason: `no WebSocket at ${path.slice(0, 120)}; devices connect to ${ROUTES.deviceSocket}` });
       }
-      sessions.handleUpgrade(req, socket, head);
+      void sessions.handleUpgrade(req, socket, head).catch((e: Error) => {
+        log.error("internal-error", { path, error: e.message });
+        refuseUpgrade(log, req, socket, { status: 500, error: "internal-error", reason: `the mock UMS failed: ${e.message}` });
+      });
     });
 
     await new Promise<void>((resolve, reject) => {
@@ -247,13 +277,17 @@ export class MockUms {
         resolve();
       });
     }).catch(async (e) => {
+      trustWatch.stop();
       await icg?.stop();
+      await store.close();
       throw e;
     });
     endpoint = { host: endpoint.host, port: (tls.server.address() as AddressInfo).port };
+    // Sessions this server held before a restart are gone (a SQLite file has no other server).
+    await store.forgetSessionsOf(store.db.dialect === "sqlite" ? undefined : server());
     for (const w of appConfig.warnings) log.warn("config-warning", { warning: w });
-    log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file });
-    return new StartedMockUms({ pki, endpoint, appConfig, log, keys, registry, commands, sessions, tls, icg });
+    log.info("started", { host: endpoint.host, port: endpoint.port, forwarding: describeForwarding(appConfig.forwarding), appConfig: appConfig.file, db: store.location });
+    return new StartedMockUms({ pki, endpoint, appConfig, log, store, sessions, tls, icg, trustWatch });
   }
 }
 
@@ -262,12 +296,11 @@ interface StartedParts {
   readonly endpoint: { host: string; port: number };
   readonly appConfig: UmsAppConfig;
   readonly log: StructuredLogger;
-  readonly keys: EnrollmentKeys;
-  readonly registry: DeviceRegistry;
-  readonly commands: CommandQueue;
+  readonly store: SqlUmsStore;
   readonly sessions: DeviceSessions;
   readonly tls: HttpsListener;
   readonly icg?: IcgConnector;
+  readonly trustWatch: DeviceTrustWatch;
 }
 
 export class StartedMockUms {
@@ -344,6 +377,7 @@ export class StartedMockUms {
       crlPath: this.crlPath,
       forwarding: this.forwarding,
       icgUrl: this.parts.icg?.url,
+      db: this.parts.store.location,
     };
   }
 
@@ -361,14 +395,16 @@ export class StartedMockUms {
   }
 
   /** Mints one-time enrollment keys in-process (the IMI route `POST /umsapi/v3/enrollmentkeys` does the same over HTTP). */
-  mintEnrollmentKeys(count: number): string[] {
-    return this.parts.keys.mint(count);
+  mintEnrollmentKeys(count: number): Promise<string[]> {
+    return this.parts.store.keys.mint(count);
   }
-  get devices(): ImiThinClient[] {
-    return this.parts.registry.list().map(toImiThinClient);
+  /** The devices in its store (GET /umsapi/v3/thinclients without HTTP). */
+  async listDevices(): Promise<ImiThinClient[]> {
+    return (await this.parts.store.devices.list()).map(toImiThinClient);
   }
-  get commands(): ImiCommandExec[] {
-    return this.parts.commands.list().map(toImiCommandExec);
+  /** Every command in its store (GET /umsapi/v3/commands without HTTP). */
+  async listCommands(): Promise<ImiCommandExec[]> {
+    return (await this.parts.store.commands.list()).map(toImiCommandExec);
   }
   get onlineCount(): number {
     return this.parts.sessions.onlineCount;
@@ -377,13 +413,15 @@ export class StartedMockUms {
   /** Closes device sockets (1001), stops listening, and ends every connection. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { tls, sessions, log, icg } = this.parts;
+      const { tls, sessions, log, icg, store, trustWatch } = this.parts;
+      trustWatch.stop();
       const closed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
       await icg?.stop();
       await sessions.stop();
       tls.server.closeAllConnections();
       for (const s of tls.sockets) s.destroy();
       await closed;
+      await store.close();
       log.info("stopped");
     })();
     return this.stopping;

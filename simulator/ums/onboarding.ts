@@ -83,7 +83,7 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
     if (typeof request === "string") return no({ status: 400, error: "bad-onboard-request", reason: request });
     const unitId = request.unitId;
 
-    const keyState = deps.keys.check(request.enrollmentKey);
+    const keyState = await deps.keys.check(request.enrollmentKey);
     if (keyState !== "usable") {
       return no({
         status: 403,
@@ -109,7 +109,7 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
       return no({ status: 400, error: "csr-weak-key", reason: `the CSR holds an RSA-${csr.keyBits} key; device certificates are issued for RSA-2048 or larger`, unitId });
     }
     // An enrollment key admits a new device, never an existing one: that would let anyone holding a key take a device over.
-    const known = deps.registry.byUnitId(unitId);
+    const known = await deps.registry.byUnitId(unitId);
     if (known && !known.reenrollmentAllowed) {
       return no({
         status: 409,
@@ -118,9 +118,9 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
         unitId,
       });
     }
-    // Spend the key only now: a malformed CSR does not burn it. Synchronous, so no other request
-    // can spend it between check and consume.
-    if (deps.keys.consume(request.enrollmentKey) !== "usable") {
+    // Spend the key only now: a malformed CSR does not burn it. One conditional statement in the
+    // store, so no other request (or server of a cluster) can spend it too.
+    if ((await deps.keys.consume(request.enrollmentKey)) !== "usable") {
       return no({ status: 403, error: "enrollment-key-used", reason: `enrollment key ${keyRef(request.enrollmentKey)} was already used (a key works once)`, unitId });
     }
     const certificate = issueCertificate({
@@ -131,14 +131,14 @@ export function onboardingHandler(deps: OnboardingDeps): RouteHandler {
       validityDays: deps.certificateValidityDays,
     });
     const serial = new X509Certificate(certificate).serialNumber;
-    const onboarded = deps.registry.onboard({ unitId, mac: request.mac.replace(/[:-]/g, "").toUpperCase(), firmware: request.firmware, certificateSerial: serial });
+    const onboarded = await deps.registry.onboard({ unitId, mac: request.mac.replace(/[:-]/g, "").toUpperCase(), firmware: request.firmware, certificateSerial: serial });
     if (!onboarded.ok) {
       // The permission was used up by a concurrent onboarding between the check above and now.
       return no({ status: 409, error: "device-exists", reason: `unit '${unitId}' is already enrolled (device ${onboarded.device.id})`, unitId });
     }
     const device = onboarded.device;
     if (onboarded.replacedSerial !== undefined) {
-      deps.revoked.revoke(onboarded.replacedSerial, `unit '${unitId}' was re-enrolled with the administrator's permission`);
+      await deps.revoked.revoke(onboarded.replacedSerial, `unit '${unitId}' was re-enrolled with the administrator's permission`);
       deps.disconnect(device.id, "the device's certificate was revoked: it was re-enrolled");
       deps.log.info("device-reenrolled", { unitId, deviceId: device.id, revokedSerial: onboarded.replacedSerial, serial });
     }

@@ -10,6 +10,13 @@ export const UMS_FLAGS = {
   appConfig: { flag: "--app-config", kind: "string", value: "<file>", description: "the UMS application.yml (igel.client-cert-forwarding); default: forwarding off" },
   host: { flag: "--host", kind: "string", value: "<host>", description: "address to listen on", defaultText: "127.0.0.1" },
   port: { flag: "--port", kind: "integer", value: "<n>", min: 0, max: 65535, description: "port to listen on (0: any free port)", defaultText: "8443" },
+  db: {
+    flag: "--db",
+    kind: "string",
+    value: "<file|url>",
+    description: "where devices, enrollment keys and commands are kept: a SQLite file (a restart loses nothing), or postgresql://... shared by the servers of a cluster",
+    defaultText: "in memory (the lab gives <lab dir>/ums.sqlite)",
+  },
   enrollmentKeys: { flag: "--enrollment-key", kind: "list", value: "<key>", description: "a one-time enrollment key valid from the start (repeatable)" },
   enrollmentKeysFile: { flag: "--enrollment-keys-file", kind: "string", value: "<file>", description: "more one-time enrollment keys, one a line" },
   heartbeatMs: { flag: "--heartbeat-ms", kind: "integer", value: "<n>", min: 10, max: 3_600_000, description: "heartbeat interval told to devices", defaultText: "30000" },

@@ -39,6 +39,17 @@ async function start(options: Partial<ConstructorParameters<typeof AlbEmulator>[
   return alb;
 }
 
+/** The stack with a second target group attachment (as `instance.count: 2` writes it): one --target each. */
+function twoAttachments(): string {
+  const dir = editedStack(synth.stacks["icg-alb-verify"], (json) => {
+    const attachments = json.resource.aws_lb_target_group_attachment;
+    const [name, body] = Object.entries(attachments)[0];
+    attachments[`${name}-2`] = { ...(body as object), target_id: "i-0second" };
+  });
+  dirs.push(dir);
+  return dir;
+}
+
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -127,7 +138,7 @@ describe("targets", () => {
     const b = await echoTarget("b");
     b.healthStatus = 500;
     const events: AlbEvent[] = [];
-    const alb = await start({ target: [a.address, b.address], healthCheckScale: 0.005, onEvent: (e) => events.push(e) });
+    const alb = await start({ stackDir: twoAttachments(), target: [a.address, b.address], healthCheckScale: 0.005, onEvent: (e) => events.push(e) });
     const state = (t: EchoTarget) => alb.targetHealth().find((h) => h.target === t.address)!.state;
     await eventually(() => state(a) === "healthy" && state(b) === "unhealthy", "a healthy, b unhealthy");
     expect(a.hits.get("/usg/check-status")).toBeGreaterThan(0); // icg-alb-verify's health path
@@ -143,6 +154,17 @@ describe("targets", () => {
     // b recovers after healthy_threshold (5) consecutive successes.
     b.healthStatus = 200;
     await eventually(() => state(b) === "healthy", "b healthy again");
+  });
+
+  test("each target group attachment is one --target; a count that matches neither the attachments nor one is refused", async () => {
+    const a = await echoTarget("first");
+    const b = await echoTarget("second");
+    const alb = await start({ stackDir: twoAttachments(), target: [a.address, b.address], healthCheckScale: 0.005 });
+    expect(alb.targetHealth().map((h) => h.target)).toEqual([a.address, b.address]);
+    // One target for a stack with one attachment: the same stack, a third address, is refused.
+    await expect(start({ target: [a.address, b.address, "127.0.0.1:1"] })).rejects.toThrow(
+      /--target: 3 targets given, but target group \S+ has 1 attachment\(s\) \(aws_lb_target_group_attachment\.[^)]+\)\n {2}fix: give one --target per attachment/,
+    );
   });
 
   test("all targets unhealthy: the load balancer fails open and routes to them anyway", async () => {

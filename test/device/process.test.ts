@@ -27,7 +27,7 @@ afterAll(async () => {
 
 test("onboards, reports each device, settles, downloads, and prints its stats on SIGTERM", async () => {
   const keysFile = path.join(dir, "keys.txt");
-  fs.writeFileSync(keysFile, `# minted for this run\n${ums.mintEnrollmentKeys(2).join("\n")}\n`);
+  fs.writeFileSync(keysFile, `# minted for this run\n${(await ums.mintEnrollmentKeys(2)).join("\n")}\n`);
   const fleet = spawnEntry("simulator/device/main.ts", [
     ...["--pki", testPkiDir(), "--cluster-url", ums.url, "--count", "2", "--enrollment-keys-file", keysFile],
     ...["--identity", "expired", "--backoff-initial-ms", "20", "--backoff-max-ms", "100", "--app", "chromium@120.0"],

@@ -8,6 +8,7 @@ import { UserError } from "../../core/errors";
 import { testLabPki } from "../helpers/lab-pki";
 import { closed } from "./support/clients";
 import { startFakeIcg, nextJson, FakeIcg } from "./support/fake-icg";
+import { until } from "../helpers/until";
 
 /**
  * The UMS's side of the icg topology (simulator/ums/icg-connector.ts): it connects out, checks the
@@ -39,13 +40,6 @@ function connectionRefused(port: number): Promise<boolean> {
   });
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("settings that cannot work fail the UMS's start before it listens", () => {
   let icg: StartedIcg;
@@ -186,7 +180,7 @@ describe("the UMS side of the tunnel, driven by hand", () => {
     expect(JSON.parse(unb64(welcome.data))).toMatchObject({ type: "welcome", unitId: "lab-device-good", heartbeatMs: 1000 });
     send({ type: "session-frame", sid: "s-good", data: b64(JSON.stringify({ type: "heartbeat", sentAt: 42 })) });
     expect(JSON.parse(unb64((await nextJson(tunnel)).data))).toEqual({ type: "heartbeat-ack", sentAt: 42 });
-    expect(ums.devices).toContainEqual(expect.objectContaining({ unitID: "lab-device-good", online: true }));
+    expect(await ums.listDevices()).toContainEqual(expect.objectContaining({ unitID: "lab-device-good", online: true }));
     expect(await ums.waitForLog((e) => e.event === "device-connected" && e.unitId === "lab-device-good")).toMatchObject({ remote: "198.51.100.7:50003 via ICG" });
 
     // A frame the session refuses closes the relayed socket with the session's own code.
@@ -194,7 +188,7 @@ describe("the UMS side of the tunnel, driven by hand", () => {
     const errorFrame = await nextJson(tunnel);
     expect(JSON.parse(unb64(errorFrame.data))).toMatchObject({ type: "error" });
     expect(await nextJson(tunnel)).toEqual({ type: "session-close", sid: "s-good", code: 1003, reason: "message is not valid JSON" });
-    await until(() => ums.devices.find((d) => d.unitID === "lab-device-good")?.online === false, "device offline");
+    await until(async () => (await ums.listDevices()).find((d) => d.unitID === "lab-device-good")?.online === false, "device offline");
   });
 
   test("a bad frame from the ICG: the UMS closes the tunnel with a close code, logs it, and reconnects", async () => {

@@ -6,6 +6,7 @@ import { DeviceFleet, StartedDeviceFleet, BrowserClient, isWebAppPage, FakeDevic
 import { CLOSE } from "../../simulator/protocol/messages";
 import { WebSocket, ClientOptions } from "ws";
 import { testLabPki } from "../helpers/lab-pki";
+import { until } from "../helpers/until";
 
 /**
  * The `direct` topology end to end (design section 2, first column): devices talk to the mock UMS
@@ -109,7 +110,7 @@ describe("three devices onboard and are managed", () => {
     const [off] = await imi.command("shutdown", [ids[2]]);
     expect(await imi.waitForCommand(off.exec_id)).toMatchObject({ state: "SUCCESS" });
     await devices[2].waitForState("off", 5000);
-    await fleet.waitFor(() => ums.devices.find((t) => t.id === ids[2])?.online === false, 5000, "UMS sees device 2 offline");
+    await until(async () => (await ums.listDevices()).find((t) => t.id === ids[2])?.online === false, "UMS sees device 2 offline", 5000);
 
     const [queued] = await imi.command("settings2tc", [ids[2]], { "system.time.ntp": "pool.ntp.org" });
     expect(queued.state).toBe("QUEUED");
@@ -163,7 +164,7 @@ test("a second connection of the same device replaces the first with close code 
       await second.waitForOnline(1, 10_000);
       await first.devices[0].waitForState("replaced", 5000);
       expect(first.devices[0].lastRefusal).toMatchObject({ kind: "close", closeCode: CLOSE.replaced });
-      expect(ums.devices.filter((t) => t.unitID === "lab-device-good")).toHaveLength(1);
+      expect((await ums.listDevices()).filter((t) => t.unitID === "lab-device-good")).toHaveLength(1);
     } finally {
       await second.stop();
     }
@@ -201,7 +202,7 @@ describe("lab certificates on the management path (the UMS checks chain, validit
       await fleet.waitForOnline(1, 10_000);
       const device = fleet.devices[0];
       expect(device.unitId).toBe(`lab-device-${kind}`);
-      expect(ums.devices).toContainEqual(expect.objectContaining({ unitID: device.unitId, online: true }));
+      expect((await ums.listDevices())).toContainEqual(expect.objectContaining({ unitID: device.unitId, online: true }));
     } finally {
       await fleet.stop();
     }

@@ -9,6 +9,7 @@ import { encodeUrlAws } from "../../simulator/protocol/forwarded-cert";
 import { ICG_STATUS_REASON_HEADER } from "../../simulator/protocol/icg-tunnel";
 import { testLabPki } from "../helpers/lab-pki";
 import { openWs, hello, closed, request, RawTls } from "../icg/support/clients";
+import { until } from "../helpers/until";
 
 /**
  * The `icg` topology end to end (design section 2, icg column): devices know only the ICG's
@@ -134,7 +135,7 @@ describe("devices pointed at the ICG only", () => {
       const [off] = await imi.command("shutdown", [ids[2]]);
       expect(await imi.waitForCommand(off.exec_id)).toMatchObject({ state: "SUCCESS" });
       await devices[2].waitForState("off", 5000);
-      await fleet.waitFor(() => ums.devices.find((t) => t.id === ids[2])?.online === false, 5000, "UMS sees device 2 offline");
+      await until(async () => (await ums.listDevices()).find((t) => t.id === ids[2])?.online === false, "UMS sees device 2 offline", 5000);
       const [queued] = await imi.command("settings2tc", [ids[2]], { "system.time.ntp": "pool.ntp.org" });
       expect(queued.state).toBe("QUEUED");
       devices[2].start();
@@ -218,7 +219,7 @@ describe("devices pointed at the ICG only", () => {
       const fleet = await fleetOf({ identities: [{ kind }] }).start();
       try {
         await fleet.waitForOnline(1, 10_000);
-        expect(ums.devices).toContainEqual(expect.objectContaining({ unitID: `lab-device-${kind}`, online: true }));
+        expect((await ums.listDevices())).toContainEqual(expect.objectContaining({ unitID: `lab-device-${kind}`, online: true }));
       } finally {
         await fleet.stop();
       }

@@ -114,9 +114,9 @@ describe("IMI", () => {
     ["an unknown device", 404, "unknown-device", "no thin client with id 9999; nothing was queued", "/umsapi/v3/thinclients?command=reboot", '[{"id":"1001","type":"tc"},{"id":"9999","type":"tc"}]'],
     ["a count of 0 keys", 400, "bad-imi-body", "'count' must be an integer from 1 to 10000 (got 0)", "/umsapi/v3/enrollmentkeys", '{"count":0}'],
   ])("%s → %i %s", async (_what, status, error, reason, path, body) => {
-    const before = ums.commands.length;
+    const before = (await ums.listCommands()).length;
     expect(await post(path, body, { authorization: ADMIN })).toEqual({ status, body: { error, reason, by: "ums" }, headers: expect.anything() });
-    expect(ums.commands.length).toBe(before);
+    expect((await ums.listCommands()).length).toBe(before);
   });
 
   test("an unknown exec_id → 404", async () => {
@@ -206,7 +206,7 @@ describe("the device WebSocket", () => {
     const dropped = await ums.waitForLog((e) => e.event === "heartbeat-timeout" && e.unitId === "lab-device-good" && e.time >= since);
     // The session that had said hello (it has a deviceId) is the one that went offline.
     await ums.waitForLog((e) => e.event === "device-disconnected" && e.unitId === "lab-device-good" && e.deviceId !== undefined && e.time >= dropped.time);
-    expect(ums.devices.find((d) => d.unitID === "lab-device-good")).toMatchObject({ online: false });
+    expect((await ums.listDevices()).find((d) => d.unitID === "lab-device-good")).toMatchObject({ online: false });
   });
 
   test("an upgrade on another path → 404", async () => {

@@ -15,7 +15,8 @@ import { placeSecurityGroups, RoleSecurityGroups, SecurityGroupLayout } from "..
 import type { UmsReadyLine } from "../../ums/process-options";
 import type { IcgReadyLine } from "../../icg/process-options";
 import { AppConfigSource, deviceFacing, FrontKind, TopologyDefinition, TopologyName, topologyDefinition } from "./definitions";
-import type { DeviceEndpoints, StartedTopology } from "./topology";
+import { TopologySkipped, DeviceEndpoints, StartedTopology, UmsServer } from "./topology";
+import { PostgresUnavailable, startLabPostgres } from "../lab-postgres";
 
 /**
  * Starts a topology from its definition on any runtime (loopback, netns, containers): security groups
@@ -42,7 +43,7 @@ export interface TopologyOptions {
 export function securityGroupsOf(definition: TopologyDefinition, lab: Lab): SecurityGroupLayout {
   const byRole: RoleSecurityGroups =
     definition.securityGroups === "stack"
-      ? readStackSecurityGroups(lab.stackDir(definition.stack!))
+      ? readStackSecurityGroups(lab.stackDir(definition.stack!, definition.umsServers))
       : definition.securityGroups === "reverse-proxy"
         ? REVERSE_PROXY_SECURITY_GROUPS
         : ICG_SECURITY_GROUPS;
@@ -70,9 +71,34 @@ interface StartContext {
 
 interface Backend {
   readonly ums: UmsReadyLine;
+  /** Every UMS server (the first is `ums`). */
+  readonly servers: readonly UmsServer[];
+  readonly db?: string;
   readonly icg?: IcgReadyLine;
-  /** What the front forwards to (or devices reach without a front). */
-  readonly target: { readonly url: string; readonly host: string; readonly port: number };
+  /** What the front forwards to (or devices reach without a front): one per target group attachment. */
+  readonly targets: ReadonlyArray<{ readonly url: string; readonly host: string; readonly port: number }>;
+}
+
+/**
+ * Where the UMS servers keep their state: their own SQLite file in the run directory, or (two or
+ * more servers) one PostgreSQL the lab starts for them, as an IGEL UMS HA cluster shares one database.
+ */
+async function umsDatabase(ctx: StartContext, servers: number): Promise<string | undefined> {
+  // A container keeps its state in memory: the host path does not exist inside it.
+  if (servers === 1) return ctx.runtime.name === "containers" ? undefined : path.join(ctx.dir, "ums.sqlite");
+  if (ctx.runtime.name !== "loopback") {
+    throw new TopologySkipped(
+      `${ctx.definition.name} runs on the loopback runtime only for now: on ${ctx.runtime.name} the private side has one address, so a second UMS server needs another port, which the stack's security group (8443 from the ALB) rightly refuses`,
+    );
+  }
+  try {
+    const pg = await startLabPostgres(path.join(ctx.dir, "postgres"));
+    ctx.onStop(() => pg.stop());
+    return pg.url;
+  } catch (e) {
+    if (e instanceof PostgresUnavailable) throw new TopologySkipped(`${ctx.definition.name} needs PostgreSQL for its UMS servers' shared database: ${e.message}`);
+    throw e;
+  }
 }
 
 interface Front {
@@ -96,36 +122,48 @@ async function startBackend(ctx: StartContext): Promise<Backend> {
   }
   // Where the UMS shares its side with the ICG, 8443 is the ICG's: the UMS (only its admin API is used then) takes another port.
   const umsPort = icg && d.sides.ums === d.sides.backend ? 9443 : DEVICE_PORT;
-  const ums = ctx.track(
-    await runtime.start(
-      "ums",
-      {
-        pki: lab.pki.dir,
-        appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
-        host: runtime.address(d.sides.ums),
-        port: runtime.port(umsPort),
-        heartbeatMs: options.umsHeartbeatMs ?? 1000,
-        icgUrl: icg?.url,
-        adminUser: lab.admin.username,
-        quiet: options.quiet,
-      },
-      // The password through the environment, not the command line (visible to every user in ps).
-      { side: d.sides.ums, logFile: log("ums"), env: { UMS_EDGE_ADMIN_PASSWORD: lab.admin.password } },
-    ),
-  ).ready;
-  const target = icg ?? ums;
-  return { ums, icg, target: { url: target.url, host: target.host, port: target.port } };
+  const count = d.umsServers ?? 1;
+  const db = await umsDatabase(ctx, count);
+  const servers: Array<UmsServer & { ready: UmsReadyLine }> = [];
+  for (let i = 0; i < count; i++) {
+    const name = i === 0 ? "ums" : `ums-${i + 1}`;
+    const ready = ctx.track(
+      await runtime.start(
+        "ums",
+        {
+          pki: lab.pki.dir,
+          appConfig: lab.appConfigFile(options.umsAppConfig ?? d.appConfig.ums, d.stack),
+          host: runtime.address(d.sides.ums),
+          port: runtime.port(umsPort),
+          heartbeatMs: options.umsHeartbeatMs ?? 1000,
+          db,
+          icgUrl: icg?.url,
+          adminUser: lab.admin.username,
+          quiet: options.quiet,
+        },
+        // The password through the environment, not the command line (visible to every user in ps).
+        { side: d.sides.ums, name, logFile: log(name), env: { UMS_EDGE_ADMIN_PASSWORD: lab.admin.password } },
+      ),
+    ).ready;
+    servers.push({ name, url: ready.url, host: ready.host, port: ready.port, ready });
+  }
+  const ums = servers[0].ready;
+  const targets = icg ? [icg] : servers.map((s) => s.ready);
+  return { ums, servers: servers.map(({ ready: _ready, ...s }) => s), db, icg, targets: targets.map((t) => ({ url: t.url, host: t.host, port: t.port })) };
 }
 
 type FrontStarter = (ctx: StartContext, backend: Backend) => Promise<Front>;
 
+/** The emulated ALB's health-check clock against AWS's: the stack's interval and thresholds, 50 times faster. */
+export const ALB_HEALTH_CHECK_SCALE = 0.02;
+
 /** One starter per front kind: adding a topology with a known front needs none. */
 const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
-  none: async (_ctx, backend) => ({ devices: { enrollmentUrl: backend.target.url, clusterUrl: backend.target.url, webAppUrl: backend.target.url } }),
+  none: async (_ctx, backend) => ({ devices: { enrollmentUrl: backend.targets[0].url, clusterUrl: backend.targets[0].url, webAppUrl: backend.targets[0].url } }),
 
   nginx: async (ctx, backend) => {
     const proxy = await ctx.runtime.startReverseProxy(
-      { dir: path.join(ctx.dir, "nginx"), upstream: backend.target.url, ...proxyTlsFilesFromLabPki(ctx.lab.pki), forwardedCertHeader: REVERSE_PROXY_HEADER, scale: ctx.options.nginxScale },
+      { dir: path.join(ctx.dir, "nginx"), upstream: backend.targets[0].url, ...proxyTlsFilesFromLabPki(ctx.lab.pki), forwardedCertHeader: REVERSE_PROXY_HEADER, scale: ctx.options.nginxScale },
       { side: ctx.definition.sides.front! },
     );
     ctx.onStop(() => proxy.stop());
@@ -142,13 +180,14 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
       await runtime.start(
         "alb",
         {
-          stack: lab.stackDir(d.stack!),
-          targets: [`${backend.target.host}:${backend.target.port}`],
+          // The stack with one target group attachment per UMS server; each attachment is the server at the same position.
+          stack: lab.stackDir(d.stack!, d.umsServers),
+          targets: backend.targets.map((t) => `${t.host}:${t.port}`),
           host: runtime.address(side),
           ports: listeners.map((l) => `${l.port}=${runtime.port(l.port)}`),
           logs: logsDir,
           // Health checks every 0.6 s instead of 30 s: the same thresholds, a faster simulation.
-          healthCheckScale: 0.02,
+          healthCheckScale: ALB_HEALTH_CHECK_SCALE,
           workers: options.albWorkers && options.albWorkers > 1 ? options.albWorkers : undefined,
         },
         { side, logFile: path.join(ctx.dir, "alb.log") },
@@ -198,6 +237,8 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       devices: { ...front.devices, serverName: lab.pki.fqdn, trustedCaFile: lab.pki.web.rootCert },
       admin: { baseUrl: backend.ums.url, caFile: lab.pki.web.rootCert, serverName: lab.pki.fqdn, side: definition.sides.ums, credentials: lab.admin },
       ums: { host: backend.ums.host, port: backend.ums.port },
+      umsServers: backend.servers,
+      umsDb: backend.db,
       albLogsDir: front.albLogsDir,
       nginxLogs: front.nginxLogs,
       nginxPid: front.nginxPid,

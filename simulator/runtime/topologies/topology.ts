@@ -18,6 +18,18 @@ export interface DeviceEndpoints {
   readonly trustedCaFile: string;
 }
 
+/** Why a topology cannot run here (PostgreSQL missing, a runtime it does not support): its scenarios are skipped with this reason. */
+export class TopologySkipped extends Error {}
+
+/** One UMS server of the topology (two or more in the HA topologies). */
+export interface UmsServer {
+  /** Its component name (ums, ums-2, ...). */
+  readonly name: string;
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 /** The component that terminates a device's TLS connection, and so the one that refuses it. */
 export type DeviceFacing = "ums" | "nginx" | "alb" | "icg";
 
@@ -31,6 +43,10 @@ export interface StartedTopology {
   readonly admin: { readonly baseUrl: string; readonly caFile: string; readonly serverName: string; readonly side: NetworkSide; readonly credentials: AdminCredentials };
   /** The UMS's own listener (devices, or only the admin API behind an ICG), which devices must not reach when a front is there. */
   readonly ums: { readonly host: string; readonly port: number };
+  /** Every UMS server, in the order of the target group attachments (one in every topology but the HA ones). */
+  readonly umsServers: readonly UmsServer[];
+  /** The database the UMS servers keep their state in (a SQLite file, or the lab's PostgreSQL URL). */
+  readonly umsDb?: string;
   /** The ALB emulator's log directory (AWSLogs/... and alb-emulator.log). */
   readonly albLogsDir?: string;
   /** nginx's access and error logs. */

@@ -9,6 +9,8 @@ import { traversalFlow } from "./traversal";
 import { reenrollmentFlow } from "./reenrollment";
 import { misconfiguredUmsFlow } from "./misconfiguration";
 import { ciphersOutsidePolicyFlow } from "./tls-policy";
+import { certificateChangeFlow } from "./certificate-changes";
+import { failoverFlow } from "./failover";
 
 export interface FlowEntry {
   readonly run: Flow;
@@ -46,4 +48,10 @@ export const FLOWS: Readonly<Record<ScenarioId, FlowEntry>> = {
   "bypass-front": { run: bypassFrontFlow },
   "ums-wrong-header": { run: misconfiguredUmsFlow("wrong-header-verify"), ownTopology: true },
   "ums-without-url-aws": { run: misconfiguredUmsFlow("no-url-aws-passthrough"), ownTopology: true },
+  // Certificates changing under a running deployment: one run per topology serves the three rows.
+  "crl-update": { run: certificateChangeFlow("crl-update"), ownTopology: true },
+  "web-cert-renewal": { run: certificateChangeFlow("web-cert-renewal"), ownTopology: true },
+  "ca-rotation": { run: certificateChangeFlow("ca-rotation"), ownTopology: true },
+  // Last in the main topology: it kills one of its UMS servers.
+  "ums-failover": { run: failoverFlow },
 };
