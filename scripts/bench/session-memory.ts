@@ -4,32 +4,46 @@ import { FleetProcess, FleetStatsLine } from "./fleet-process";
 import { MemorySampler, GroupSample } from "./memory-sampler";
 import { descriptorCount, memoryBreakdown, openFilesLimit, processTree, sumBreakdowns, MemoryBreakdown } from "./process-tree";
 import { round1 } from "./figures";
+import type { TopologyName } from "../../simulator/runtime/topologies/definitions";
+import type { NginxScale } from "../../simulator/proxy/nginx-config";
 import { say, sleep, status } from "./progress";
 
 /**
- * Memory of held sessions: N device sessions (management WebSockets, mTLS through the ALB
- * emulator's verify listener) held at once, and the memory of every process involved — the fleet
- * processes, the ALB emulator (primary and workers) and the UMS — read from /proc: VmHWM (each
- * process's own peak, onboarding included) and VmRSS (resident while the sessions are held).
+ * Memory of held sessions: N device sessions (management WebSockets with mTLS) held at once through
+ * one front — the ALB emulator's verify listener (topology alb-verify) or real nginx doing the same
+ * job (topology reverse-proxy: mTLS termination, the forwarded-certificate header, TLS to the UMS,
+ * WebSocket proxying) — and the memory of every process involved — the fleet processes, the front
+ * (all its processes) and the UMS — read from /proc: VmHWM (each process's own peak, onboarding
+ * included) and VmRSS (resident while the sessions are held, and before any device: the idle baseline).
+ *
+ * What one more session costs is the slope: (resident held − resident idle) / N. Total / N is not a
+ * per-session figure: at 100 sessions it is almost all idle baseline.
  *
  * Settings, and why:
  * - the UMS tells devices a 30 s heartbeat (the mock's own default, and the order of a real
  *   UMS's) instead of the simulation's 1 s: 10,000 sessions at 1 s would measure heartbeat
  *   traffic, not held sessions;
- * - the ALB emulator runs 2 node:cluster workers (more if the sessions need them): a process may
- *   hold at most `ulimit -n` descriptors (the hard limit; Node raises its soft limit to it), and
- *   every session is 2 sockets in the ALB (device side and target side);
+ * - the front runs 2 processes (ALB emulator node:cluster workers, nginx workers; more if the
+ *   sessions need them): a process may hold at most `ulimit -n` descriptors (the hard limit; Node
+ *   raises its soft limit to it, nginx is given worker_rlimit_nofile), and every session is 2
+ *   sockets in the front (device side and target side). Both fronts get the same count;
  * - devices are spread over fleet processes of at most 5,000 devices each.
  */
+
+/** The front the sessions are held through, and the topology that has it. */
+export type SessionFront = "alb" | "nginx";
+export const FRONT_TOPOLOGY: Readonly<Record<SessionFront, TopologyName>> = { alb: "alb-verify", nginx: "reverse-proxy" };
 
 export interface SessionMemoryOptions {
   readonly sessions: number;
   /** How long the sessions are held once all are up, before the reading, ms. */
   readonly holdMs: number;
+  /** @default "alb" */
+  readonly front?: SessionFront;
   /** Devices per fleet process. @default 5000 */
   readonly perFleet?: number;
-  /** ALB emulator processes (at least). @default 2 */
-  readonly albWorkers?: number;
+  /** Processes of the front (at least). @default 2 */
+  readonly frontWorkers?: number;
   /** Heartbeat the UMS tells devices, ms. @default 30000 */
   readonly heartbeatMs?: number;
 }
@@ -37,7 +51,7 @@ export interface SessionMemoryOptions {
 export interface ProcessGroupMemory {
   readonly name: string;
   readonly processes: number;
-  /** Before any device: the idle component, MiB. */
+  /** Before any device: the idle component, MiB (0 for the fleets: they start with their devices). */
   readonly idleRssMiB: number;
   /** Resident while every session is held, MiB. */
   readonly heldRssMiB: number;
@@ -51,10 +65,13 @@ export interface ProcessGroupMemory {
 export interface SessionMemoryResult {
   readonly measured: boolean;
   readonly reason?: string;
+  readonly front: SessionFront;
+  readonly topology: TopologyName;
   readonly sessions: number;
   readonly held?: number;
   readonly fleets?: number;
-  readonly albWorkers?: number;
+  /** Processes serving the front (ALB emulator workers, nginx workers). */
+  readonly frontWorkers?: number;
   readonly heartbeatMs?: number;
   readonly holdMs?: number;
   /** Fleets spawned → every session up, ms. */
@@ -64,16 +81,23 @@ export interface SessionMemoryResult {
   readonly totalPeakMiB?: number;
   /** Highest simultaneous sum of VmRSS seen by sampling, MiB. */
   readonly sampledPeakRssMiB?: number;
+  /** Sum of VmRSS before any device (the UMS and the front), MiB. */
+  readonly totalIdleRssMiB?: number;
   /** Sum of VmRSS while the sessions are held, MiB. */
   readonly totalHeldRssMiB?: number;
   /** Sum of PSS while held (shared pages, e.g. the node binary, counted once), MiB. */
   readonly totalHeldPssMiB?: number;
-  readonly perThousandPeakMiB?: number;
-  readonly perThousandHeldMiB?: number;
-  /** (held - idle) per 1,000 sessions: what one more thousand sessions cost, MiB. */
-  readonly perThousandMarginalMiB?: number;
-  /** Descriptors the UMS and the ALB held with the sessions up. */
+  /** Slope of every process: (held − idle) / sessions, KiB (the fleets' own baseline included). */
+  readonly perSessionKiB?: number;
+  /** Slope of the front alone: (held − idle) / sessions, KiB. */
+  readonly frontPerSessionKiB?: number;
+  /** Descriptors the UMS and the front held with the sessions up. */
   readonly descriptors?: Readonly<Record<string, number>>;
+}
+
+/** (held − idle) / sessions of some groups, KiB: what one more held session costs them. */
+export function slopeKiB(groups: readonly ProcessGroupMemory[], sessions: number): number {
+  return round1((groups.reduce((a, g) => a + g.heldRssMiB - g.idleRssMiB, 0) * 1024) / sessions);
 }
 
 /** Every process group at its held reading, with its idle reading and sampled peak beside it. */
@@ -96,31 +120,43 @@ function notAllUp(settled: readonly FleetStatsLine[], sessions: number): string 
   return `only ${held} of ${sessions} sessions came up; refusals ${JSON.stringify(refusals).slice(0, 300)}`;
 }
 
+/** nginx's scale for this many workers: each may open up to the hard limit of descriptors. */
+function nginxScale(workers: number, hard: number): NginxScale {
+  const rlimit = Math.min(hard, 1 << 20);
+  return { workerProcesses: workers, workerRlimitNofile: rlimit, workerConnections: rlimit - 100 };
+}
+
 export async function measureSessionMemory(bench: BenchLab, o: SessionMemoryOptions): Promise<SessionMemoryResult> {
+  const front = o.front ?? "alb";
+  const topologyName = FRONT_TOPOLOGY[front];
   const perFleet = o.perFleet ?? 5000;
   const fleets = Math.max(1, Math.ceil(o.sessions / perFleet));
-  // Descriptors: every session is one in the UMS, two in the ALB emulator (shared among its
-  // workers), one in its fleet process; each process may hold at most the hard limit.
+  // Descriptors: every session is one in the UMS, two in the front (shared among its workers),
+  // one in its fleet process; each process may hold at most the hard limit.
   const { hard } = openFilesLimit();
   const room = hard - 200;
-  const albWorkers = Math.max(o.albWorkers ?? 2, Math.ceil((2 * o.sessions) / room));
+  const frontWorkers = Math.max(o.frontWorkers ?? 2, Math.ceil((2 * o.sessions) / room));
   const heartbeatMs = o.heartbeatMs ?? 30_000;
-  const base = { sessions: o.sessions, fleets, albWorkers, heartbeatMs, holdMs: o.holdMs };
+  const base = { front, topology: topologyName, sessions: o.sessions, fleets, frontWorkers, heartbeatMs, holdMs: o.holdMs };
   if (o.sessions > room) return { ...base, measured: false, reason: `${o.sessions} sessions need ${o.sessions} descriptors in the UMS, but a process may hold at most ${hard} here (ulimit -n hard limit)` };
-  status("session-memory: starting alb-verify", true);
+  status(`session-memory: starting ${topologyName}`, true);
   let running: RunningTopology;
   try {
-    running = await runTopology(bench, "alb-verify", { umsHeartbeatMs: heartbeatMs, albWorkers });
+    running = await runTopology(bench, topologyName, { umsHeartbeatMs: heartbeatMs, ...(front === "alb" ? { albWorkers: frontWorkers } : { nginxScale: nginxScale(frontWorkers, hard) }) });
   } catch (e) {
-    return { ...base, measured: false, reason: `alb-verify did not start: ${(e as Error).message.split("\n")[0]}` };
+    return { ...base, measured: false, reason: `${topologyName} did not start: ${(e as Error).message.split("\n")[0]}` };
   }
   const { topology, imi } = running;
-  const dir = workDir("session-memory");
+  const umsPid = running.roots.find((r) => r.name === "ums")!.pid;
+  const frontPid = running.roots.find((r) => r.name === front)?.pid;
+  if (frontPid === undefined) {
+    await topology.stop();
+    return { ...base, measured: false, reason: `${topologyName} has no ${front} process to measure` };
+  }
+  const dir = workDir(`session-memory-${front}`);
   const procs: FleetProcess[] = [];
   const roots = () => [...running.roots, ...procs.map((p, i) => ({ name: `fleet${i}`, pid: p.pid }))];
   const sampler = new MemorySampler(roots, 1000);
-  const umsPid = running.roots.find((r) => r.name === "ums")!.pid;
-  const albPid = running.roots.find((r) => r.name === "alb")!.pid;
   try {
     await sleep(1000);
     const idle = new Map(sampler.sample().map((g) => [g.name, g]));
@@ -152,12 +188,10 @@ export async function measureSessionMemory(bench: BenchLab, o: SessionMemoryOpti
     const breakdowns = new Map(roots().map((r) => [r.name, sumBreakdowns(processTree(r.pid).map((p) => memoryBreakdown(p.pid)))]));
     sampler.stop();
     if (online < o.sessions) return { ...base, measured: false, held: online, reason: `after the hold the UMS lists ${online} of ${o.sessions} devices online` };
-    const descriptors = { ums: descriptorCount(umsPid), alb: processTree(albPid).reduce((a, p) => a + descriptorCount(p.pid), 0) };
+    const descriptors = { ums: descriptorCount(umsPid), [front]: processTree(frontPid).reduce((a, p) => a + descriptorCount(p.pid), 0) };
     const groups = groupMemory(heldGroups, idle, sampler, breakdowns);
     const totalPeakMiB = groups.reduce((a, g) => a + g.peakMiB, 0);
     const totalHeldRssMiB = groups.reduce((a, g) => a + g.heldRssMiB, 0);
-    const idleTotal = [...idle.values()].reduce((a, g) => a + g.rssMiB, 0);
-    const k = o.sessions / 1000;
     return {
       ...base,
       measured: true,
@@ -166,11 +200,11 @@ export async function measureSessionMemory(bench: BenchLab, o: SessionMemoryOpti
       groups,
       totalPeakMiB,
       sampledPeakRssMiB: Math.round(sampler.peakTotalRssMiB),
+      totalIdleRssMiB: groups.reduce((a, g) => a + g.idleRssMiB, 0),
       totalHeldRssMiB,
       totalHeldPssMiB: groups.reduce((a, g) => a + (g.breakdown?.pssMiB ?? 0), 0),
-      perThousandPeakMiB: round1(totalPeakMiB / k),
-      perThousandHeldMiB: round1(totalHeldRssMiB / k),
-      perThousandMarginalMiB: round1((totalHeldRssMiB - idleTotal) / k),
+      perSessionKiB: slopeKiB(groups, o.sessions),
+      frontPerSessionKiB: slopeKiB(groups.filter((g) => g.name === front), o.sessions),
       descriptors,
     };
   } catch (e) {

@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { ChainVerifier, ChainRefusal, describe, VerifyPolicy } from "../pki/chain-verify";
 import { issuerRfc2253, subjectRfc2253 } from "../pki/dn";
 import { encodeUrlAws } from "../protocol/forwarded-cert";
@@ -155,16 +155,28 @@ export class ClientCertPolicy {
     if (this.mode === "off") return NONE;
     if (ders.length === 0) return this.decide(ders, now);
     // Only accepted outcomes are cached, until the TTL or the earliest notAfter of the chain (re-checked then).
-    const key = ders.map((d) => d.toString("base64")).join(".");
+    // Keyed by the chain's digest, not its text: every held device has an entry (~3.5 KiB of base64 key each otherwise).
+    const hash = createHash("sha256");
+    for (const d of ders) hash.update(d); // DER certificates carry their own lengths: the concatenation is unambiguous
+    const key = hash.digest("base64");
     const t = now.getTime();
     const hit = this.cache.get(key);
     if (hit && hit.until > t) return hit.outcome;
     const outcome = this.decide(ders, now);
     if (outcome.accepted) {
+      this.dropExpired(t);
       if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, { outcome, until: Math.min(t + CACHE_TTL_MS, outcome.expiresAt ?? Infinity) });
     }
     return outcome;
+  }
+
+  /** Entries past their time, oldest first (insertion order): what a cache of held devices would otherwise keep until it is full. */
+  private dropExpired(t: number): void {
+    for (const [key, entry] of this.cache) {
+      if (entry.until > t) break;
+      this.cache.delete(key);
+    }
   }
 
   private decide(ders: readonly Buffer[], now: Date): ClientCertOutcome {

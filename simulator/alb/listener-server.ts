@@ -225,9 +225,13 @@ export class ListenerServer {
   }
 
   private onSecure(socket: tls.TLSSocket): void {
-    const pending = this.bySocket.get(socket) ?? this.byPeer.get(`${socket.remoteAddress}:${socket.remotePort}`);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const pending = this.bySocket.get(socket) ?? this.byPeer.get(peer);
     if (!pending) return void socket.destroy(); // not a connection this listener accepted
     pending.secured = true;
+    // Found: the handshake's lookups are done. A connection held for hours keeps none of it.
+    this.byPeer.delete(peer);
+    if (pending.hello) this.byClientRandom.delete(pending.hello.random.toString("hex"));
     const { ctx, policy } = this.options;
     const cipher = socket.getCipher()?.name ?? "-";
     const protocol = socket.getProtocol() ?? "-";

@@ -7,7 +7,7 @@ import type { ListenerContext } from "./listener-context";
 import { failureAnswer, requestFacts, route } from "./proxy-http";
 import { admitRequest } from "./request-admission";
 import type { RequestHead } from "./request-head";
-import { logAccess } from "./request-log";
+import { logAccess, LoggedConnection, loggedConnection, loggedRequest } from "./request-log";
 import { answerBytes, errorAnswer, LbAnswer } from "./responses";
 import { applyTransforms, Decision, TransformedRequest } from "./rules";
 import type { TargetConnection, TargetExchange, TargetFailure } from "./target-connection";
@@ -86,22 +86,22 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
     }
     const switchedAt = Date.now();
     const ctx = this.ctx;
+    const client = this.conn.info.client;
+    // The tunnel holds its callbacks for as long as the session is held: the log line's writer and
+    // the idle event's few fields alone, not this exchange with its connection's mTLS header lines,
+    // request parser and forwarded head.
     tunnel(
       socket,
       target,
       ctx.idleTimeoutMs,
-      (received, sent) => {
-        this.received += received;
-        this.sent += sent;
-        this.log(head.status, "wss");
-      },
+      this.logWriter(head.status, "wss", true),
       // AWS, "Load balancer attributes" > "Connection idle timeout": closed when no data was sent or received for the idle timeout.
       () =>
         ctx.emit({
           kind: "idle-timeout",
           time: new Date().toISOString(),
           listenerPort: ctx.model.port,
-          client: this.conn.info.client,
+          client,
           idleTimeoutMs: ctx.idleTimeoutMs,
           heldMs: Date.now() - switchedAt,
           reason: `no data either way for the idle timeout (${ctx.idleTimeoutMs} ms)`,
@@ -182,25 +182,41 @@ export class UpgradeExchange implements ClientExchange, TargetExchange {
   }
 
   private log(status: number, type: "https" | "wss"): void {
-    const action = this.decision.action;
+    this.logWriter(status, type, false)(0, 0);
+  }
+
+  /**
+   * Writes the access-log line once called with the bytes relayed since; holds only what the line
+   * reads (`light`: the request head without its header lines and the connection's log fields, for a
+   * held WebSocket, where the trace id was sent to the target and no header is read again).
+   */
+  private logWriter(status: number, type: "https" | "wss", light: boolean): (received: number, sent: number) => void {
+    const { ctx, decision, verdict, transformed, targetStatus, startedAt: start } = this;
+    const req = light ? loggedRequest(this.req) : this.req;
+    const conn: LoggedConnection = light ? loggedConnection(this.conn.info) : this.conn.info;
+    const action = decision.action;
     const target = this.picked ? `${this.picked.target.host}:${this.picked.target.port}` : undefined;
-    const answered = this.targetStatus !== undefined;
-    logAccess(this.ctx, this.req, this.conn.info, {
-      type,
-      status,
-      targetStatus: this.targetStatus,
-      target,
-      groupArn: action.type === "forward" ? this.ctx.targetGroupArns.get(action.targetGroup) : undefined,
-      traceId: this.forwarded?.traceId,
-      decision: this.decision,
-      receivedBytes: this.received,
-      sentBytes: this.sent,
-      start: this.startedAt,
-      requestMs: target ? 0 : undefined,
-      targetMs: target && answered ? 0 : undefined,
-      responseMs: target && answered ? 0 : undefined,
-      verdict: this.verdict,
-      transformed: this.transformed,
-    });
+    const answered = targetStatus !== undefined;
+    const groupArn = action.type === "forward" ? ctx.targetGroupArns.get(action.targetGroup) : undefined;
+    const traceId = this.forwarded?.traceId;
+    const before = { received: this.received, sent: this.sent };
+    return (received, sent) =>
+      logAccess(ctx, req, conn, {
+        type,
+        status,
+        targetStatus,
+        target,
+        groupArn,
+        traceId,
+        decision,
+        receivedBytes: before.received + received,
+        sentBytes: before.sent + sent,
+        start,
+        requestMs: target ? 0 : undefined,
+        targetMs: target && answered ? 0 : undefined,
+        responseMs: target && answered ? 0 : undefined,
+        verdict,
+        transformed,
+      });
   }
 }

@@ -33,7 +33,20 @@ export interface RequestOutcome {
   readonly transformed?: TransformedRequest;
 }
 
-export function logAccess(ctx: ListenerContext, req: RequestHead, conn: ConnectionInfo, o: RequestOutcome): void {
+/** What an access-log line reads of its client connection. */
+export type LoggedConnection = Pick<ConnectionInfo, "client" | "servername" | "sslCipher" | "sslProtocol" | "domainName" | "chosenCertArn" | "connTraceId">;
+
+/** A connection's log fields alone (not its mTLS header lines): what a held WebSocket keeps for its line. */
+export function loggedConnection(i: ConnectionInfo): LoggedConnection {
+  return { client: i.client, servername: i.servername, sslCipher: i.sslCipher, sslProtocol: i.sslProtocol, domainName: i.domainName, chosenCertArn: i.chosenCertArn, connTraceId: i.connTraceId };
+}
+
+/** A request head without its header lines, for a line whose trace id is already known (they are read for nothing else). */
+export function loggedRequest(r: RequestHead): RequestHead {
+  return { ...r, raw: [], lower: [] };
+}
+
+export function logAccess(ctx: ListenerContext, req: RequestHead, conn: LoggedConnection, o: RequestOutcome): void {
   const log = ctx.accessLog;
   if (!log) return;
   const now = Date.now();

@@ -88,6 +88,7 @@ export class TargetConnection {
   private readonly onError = (e: NodeJS.ErrnoException) => this.error(e);
   private readonly onTimeout = () => this.timeout();
   private readonly onDrain = () => this.exchange?.onTargetDrain();
+  private readonly onSession = (session: Buffer) => this.pool.session(this, session);
 
   constructor(
     private readonly pool: TargetPoolHooks,
@@ -107,7 +108,7 @@ export class TargetConnection {
     s.on("error", this.onError);
     s.on("timeout", this.onTimeout);
     s.on("drain", this.onDrain);
-    if (o.tls) s.on("session", (session: Buffer) => this.pool.session(this, session));
+    if (o.tls) s.on("session", this.onSession);
     s.once("connect", () => {
       this.connected = true;
       clearTimeout(this.connectTimer);
@@ -165,6 +166,8 @@ export class TargetConnection {
     s.off("error", this.onError);
     s.off("timeout", this.onTimeout);
     s.off("drain", this.onDrain);
+    // Nothing of this object stays with a socket held for hours (a WebSocket).
+    s.off("session", this.onSession);
     s.setTimeout(0);
     this.pool.forget(this);
     return s;

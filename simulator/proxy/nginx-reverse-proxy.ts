@@ -6,7 +6,7 @@ import { ROUTES } from "../protocol/routes";
 import { ALLOWED_PATH_PREFIXES } from "../../core/igel";
 import { MTLS_HEADER_DISPLAY } from "../../core/aws-headers";
 import { Problem, ProblemsError, UserError } from "../../core/errors";
-import { renderNginxConfig, UNSAFE_IN_NGINX_STRING } from "./nginx-config";
+import { NginxScale, renderNginxConfig, UNSAFE_IN_NGINX_STRING } from "./nginx-config";
 import { resolveNginxBinary } from "./nginx-binary";
 import { pickFreePort } from "./free-port";
 import { readRevokedSerials } from "./revocation";
@@ -57,6 +57,8 @@ export interface NginxReverseProxyOptions extends ProxyTlsFiles {
   readonly commandPrefix?: readonly string[];
   /** How long nginx may take to start (pid file written, sockets bound). @default 10000 */
   readonly startTimeoutMs?: number;
+  /** Workers and connections for many held sessions (benches). @default 1 worker, 4096 connections */
+  readonly scale?: NginxScale;
   /**
    * How often `clientCaChain` and `crl` are checked for a change, ms: a changed file re-renders the
    * config and reloads nginx (`nginx -s reload`, as an administrator does after a new CRL). 0: never. @default 250
@@ -107,6 +109,11 @@ export function nginxReverseProxyProblems(o: NginxReverseProxyOptions): Problem[
     if (!ALLOWED_PATH_PREFIXES.some((prefix) => p.startsWith(prefix)) || !/^[A-Za-z0-9/_.-]+$/.test(p)) {
       add("clientCertificateRequiredPaths", `'${p}' is not a plain path under ${ALLOWED_PATH_PREFIXES.join(", ")}`, "list paths the proxy forwards, e.g. /device-connector/v1/ws");
     }
+  }
+  const scale = o.scale;
+  if (scale && (!Number.isInteger(scale.workerProcesses) || scale.workerProcesses < 1 || scale.workerProcesses > 64)) add("scale.workerProcesses", `${scale.workerProcesses} is not a number of workers`, "give 1-64");
+  if (scale && (!Number.isInteger(scale.workerConnections) || scale.workerConnections < 16 || scale.workerConnections >= scale.workerRlimitNofile)) {
+    add("scale.workerConnections", `${scale.workerConnections} connections with worker_rlimit_nofile ${scale.workerRlimitNofile}`, "give at least 16, and fewer than worker_rlimit_nofile (each connection is a descriptor)");
   }
   const depth = o.verifyDepth ?? DEFAULT_VERIFY_DEPTH;
   if (!Number.isInteger(depth) || depth < 1 || depth > 10) add("verifyDepth", `${depth} is not a usable verification depth`, "give 1-10 (the UMS device CA chain needs 1)");
@@ -175,6 +182,7 @@ export class NginxReverseProxy {
       accessLog: files.accessLog,
       errorLog: files.errorLog,
       workerUser: defaultWorkerUser(),
+      scale: o.scale,
     });
     fs.writeFileSync(files.configPath, render(revoked.serials), { mode: 0o644 });
 

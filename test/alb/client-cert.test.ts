@@ -59,3 +59,22 @@ test("every refusal has a code of AWS's list and a fatal alert; a missing certif
   // Produced somewhere: all of AWS's codes but ClientCertRejected (no custom validation on an ALB listener).
   expect(awsCodes.filter((c) => !Object.values(REFUSAL_CODES).includes(c))).toEqual(["ClientCertRejected"]);
 });
+
+test("an accepted chain's outcome is kept for a minute by the chain's digest: the same chain gets it, another chain its own, and after the minute it is judged again", () => {
+  const verifier = new ChainVerifier(fs.readFileSync(pki.clientCaChain, "utf8"));
+  const verify = jest.spyOn(verifier, "verifyDer");
+  const policy = new ClientCertPolicy(listener("verify"), verifier);
+  const good = [der(pki.devices.good.cert), der(pki.deviceCa.cert)];
+  const t0 = new Date();
+  const first = policy.evaluate(good, t0);
+  expect(first.accepted).toBe(true);
+  expect(policy.evaluate(good.map((d) => Buffer.from(d)), new Date(t0.getTime() + 30_000))).toBe(first);
+  const calls = verify.mock.calls.length;
+  // The leaf alone is another chain (a different digest): judged on its own, not served the cached outcome.
+  const leafOnly = policy.evaluate([good[0]], t0);
+  expect(leafOnly).not.toBe(first);
+  expect(verify.mock.calls.length).toBeGreaterThan(calls);
+  const later = policy.evaluate(good, new Date(t0.getTime() + 61_000));
+  expect(later).not.toBe(first);
+  expect(later).toMatchObject({ accepted: true, verifyStatus: first.verifyStatus, headers: first.headers });
+});

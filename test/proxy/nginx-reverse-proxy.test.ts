@@ -236,6 +236,24 @@ withNginx(`NginxReverseProxy (real nginx)${SKIP}`, () => {
     }
   });
 
+  test("scaled for many held sessions: several workers on reuseport sockets, each allowed its descriptors, forwarding as one", async () => {
+    const scaled = await new NginxReverseProxy(options({ scale: { workerProcesses: 2, workerConnections: 2000, workerRlimitNofile: 2100 } })).start();
+    try {
+      const config = fs.readFileSync(path.join(scaled.dir, "nginx.conf"), "utf8");
+      expect(config).toMatch(/^worker_processes 2;$/m);
+      expect(config).toMatch(/^worker_rlimit_nofile 2100;$/m);
+      expect(config).toMatch(/^\s+worker_connections 2000;$/m);
+      expect(config).toMatch(/listen 127\.0\.0\.1:\d+ ssl reuseport;/);
+      // Either worker answers; every answer forwards the verified certificate.
+      for (let i = 0; i < 4; i++) {
+        const headers = upstreamHeaders(await request(ROUTES.deviceSocket, { device: "good", via: scaled }));
+        expect(decodeForwardedCert(headers[HEADER])[0].fingerprint256).toBe(fingerprint(pki.devices.good.cert));
+      }
+    } finally {
+      await scaled.stop();
+    }
+  });
+
   test("stop() waits for nginx to exit and frees the port", async () => {
     const extra = await new NginxReverseProxy(options()).start();
     await extra.stop();
@@ -278,6 +296,8 @@ describe("NginxReverseProxy bad input", () => {
     [{ clientCertificateRequiredPaths: ["/umsapi/"] }, "clientCertificateRequiredPaths: '/umsapi/' is not a plain path under"],
     [{ verifyDepth: 0 }, "verifyDepth: 0 is not a usable verification depth"],
     [{ dir: "/tmp/$evil" }, "dir: '/tmp/$evil' contains a character nginx.conf cannot hold"],
+    [{ scale: { workerProcesses: 0, workerConnections: 100, workerRlimitNofile: 200 } }, "scale.workerProcesses: 0 is not a number of workers"],
+    [{ scale: { workerProcesses: 2, workerConnections: 5000, workerRlimitNofile: 4000 } }, "scale.workerConnections: 5000 connections with worker_rlimit_nofile 4000"],
   ] as Array<[Partial<NginxReverseProxyOptions>, string]>)("%j is refused: %s", async (bad, message) => {
     const start = new NginxReverseProxy({ ...base, ...bad }).start();
     await expect(start).rejects.toThrow(UserError);

@@ -10,6 +10,7 @@ import type { Lab } from "../lab";
 import { REVERSE_PROXY_HEADER } from "../lab";
 import type { ComponentHandle } from "../component-process";
 import { proxyTlsFilesFromLabPki } from "../../proxy/nginx-reverse-proxy";
+import type { NginxScale } from "../../proxy/nginx-config";
 import { readStackSecurityGroups } from "../../terraform/security-groups";
 import { REVERSE_PROXY_SECURITY_GROUPS, ICG_SECURITY_GROUPS } from "../security-groups/topology-groups";
 import { placeSecurityGroups, RoleSecurityGroups, SecurityGroupLayout } from "../security-groups/model";
@@ -36,6 +37,8 @@ export interface TopologyOptions {
   readonly albWorkers?: number;
   /** Multiplies the ALB's idle timeout (time-scaled scenarios and soaks). @default 1 */
   readonly albIdleTimeoutScale?: number;
+  /** nginx's workers and connections (benches holding many sessions). @default 1 worker, 4096 connections */
+  readonly nginxScale?: NginxScale;
   /** Quieter components (benches): no per-request log lines. @default false */
   readonly quiet?: boolean;
 }
@@ -194,7 +197,7 @@ const FRONT_STARTERS: Readonly<Record<FrontKind, FrontStarter>> = {
 
   nginx: async (ctx, backend) => {
     const proxy = await ctx.runtime.startReverseProxy(
-      { dir: path.join(ctx.dir, "nginx"), upstream: backend.targets[0].url, ...proxyTlsFilesFromLabPki(ctx.lab.pki), forwardedCertHeader: REVERSE_PROXY_HEADER },
+      { dir: path.join(ctx.dir, "nginx"), upstream: backend.targets[0].url, ...proxyTlsFilesFromLabPki(ctx.lab.pki), forwardedCertHeader: REVERSE_PROXY_HEADER, scale: ctx.options.nginxScale },
       { side: ctx.definition.sides.front! },
     );
     ctx.onStop(() => proxy.stop());
