@@ -299,12 +299,13 @@ export class ContainerRuntime implements Runtime {
     const networks = this.networksOf(side);
     let opts = this.translateOptions(kind, options, side);
     let afterStop = async () => {};
-    let env: Record<string, string> | undefined;
+    // The placement's environment (the lab's admin password goes to the UMS this way, never on a command line).
+    let env: Record<string, string> | undefined = placement.env ? { ...placement.env } : undefined;
     const extraNetworks = networks.slice(1).map((n) => n.getName());
     if (kind === "alb" && this.s3) {
       const viaS3 = await this.albThroughS3(opts as ProcessOptions["alb"]);
       opts = viaS3.options as ProcessOptions[K];
-      env = viaS3.env;
+      env = { ...env, ...viaS3.env };
       afterStop = viaS3.afterStop;
       if (this.s3.network) extraNetworks.push(this.s3.network);
     }
