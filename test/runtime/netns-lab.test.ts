@@ -45,10 +45,10 @@ async function listen(lab: StartedNetnsLab, side: NetworkSide, port: number): Pr
 }
 
 /** Runs the child fixture (TypeScript through test/helpers/ts-register.js). */
-function startChild(mode: "throw" | "wait", opts: { uid?: number; gid?: number } = {}) {
-  const child = spawn(process.execPath, ["-r", path.join(__dirname, "../helpers/ts-register.js"), path.join(FIXTURES, "netns-child.ts"), mode, PREFIX], {
+function startChild(mode: "throw" | "wait", opts: { dropToUid?: number } = {}) {
+  const drop = opts.dropToUid === undefined ? [] : [String(opts.dropToUid)];
+  const child = spawn(process.execPath, ["-r", path.join(__dirname, "../helpers/ts-register.js"), path.join(FIXTURES, "netns-child.ts"), mode, PREFIX, ...drop], {
     stdio: ["ignore", "pipe", "pipe"],
-    ...opts,
   });
   let stdout = "";
   let stderr = "";
@@ -229,7 +229,7 @@ withNetns(`NetnsLab (Linux network namespaces)${SKIP}`, () => {
   });
 
   test("not root: a clear error before anything is created (a child process running as nobody)", async () => {
-    const run = startChild("wait", { uid: 65534, gid: 65534 });
+    const run = startChild("wait", { dropToUid: 65534 });
     const line = await run.firstLine;
     await run.exited;
     expect(line.name).toBe("UserError");
