@@ -8,4 +8,7 @@ module.exports = {
   transform: { "^.+\\.ts$": "ts-jest" },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   testTimeout: 60000,
+  // Two workers on two cores: most suites wait on processes and sockets, not the CPU (675 s serial, measured);
+  // the network-namespace suites take a lock among themselves (test/helpers/netns-lock.ts).
+  maxWorkers: 2,
 };

@@ -11,6 +11,14 @@ const behindFront = (groups: RoleSecurityGroups) => placeSecurityGroups(groups, 
 import type { NetworkSide } from "../../simulator/runtime/security-groups";
 import { UserError } from "../../core/errors";
 import { synthesizeTestStacks } from "./synth-stack";
+import { acquireNetnsLock } from "../helpers/netns-lock";
+
+// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+let releaseNetns: (() => void) | undefined;
+beforeAll(async () => {
+  releaseNetns = await acquireNetnsLock();
+}, 610_000);
+afterAll(() => releaseNetns?.());
 
 const PREFIX = "uetest-";
 const available = netnsAvailability();

@@ -10,6 +10,14 @@ import { NginxReverseProxy, proxyTlsFilesFromLabPki, StartedNginxReverseProxy } 
 import { NetnsLab, netnsAvailability, StartedNetnsLab } from "../../simulator/runtime/netns";
 import { placeSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
 import { nginxUnavailableReason } from "../proxy/nginx-available";
+import { acquireNetnsLock } from "../helpers/netns-lock";
+
+// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+let releaseNetns: (() => void) | undefined;
+beforeAll(async () => {
+  releaseNetns = await acquireNetnsLock();
+}, 610_000);
+afterAll(() => releaseNetns?.());
 
 const available = netnsAvailability();
 const reason = available.ok ? nginxUnavailableReason() : `needs root and ip netns — ${available.reason}`;

@@ -4,6 +4,14 @@ import { spawnSync } from "node:child_process";
 import { simulate, SimulateResult } from "../../simulator/scenarios/simulate";
 import { netnsAvailability, existingNamespaces } from "../../simulator/runtime/netns/preflight";
 import { tempDir } from "../helpers/config";
+import { acquireNetnsLock } from "../helpers/netns-lock";
+
+// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+let releaseNetns: (() => void) | undefined;
+beforeAll(async () => {
+  releaseNetns = await acquireNetnsLock();
+}, 610_000);
+afterAll(() => releaseNetns?.());
 
 /**
  * The simulation on the namespace runtime: the same table, plus the one row only isolation can
