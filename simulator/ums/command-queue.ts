@@ -37,11 +37,12 @@ export type DeviceReport = "applied" | "duplicate" | "unknown-command";
  * only while the command is unacknowledged; an acknowledged or finished command is never sent
  * again, by any server, after any restart. A command claimed but whose ack never came (the server
  * died in between) is sent again on the device's next session, with the same commandId, which the
- * device de-duplicates: it is executed once, and `deliveries` shows the resend.
+ * device de-duplicates: it is executed once, and `deliveries` shows the resend. Likewise a command
+ * acknowledged whose result never came: the device answers it from memory, so no result is lost.
  */
 export interface CommandQueue {
   enqueue(target: { deviceId: string; mac: string }, command: CommandName, settings?: Settings): Promise<CommandRecord>;
-  /** Every command of the device it has not acknowledged yet, oldest first: what to send now. */
+  /** Every command of the device not finished yet, oldest first: what to send now (a session sends each once). */
   due(deviceId: string): Promise<CommandRecord[]>;
   /** Records a delivery by `server` before it is sent; undefined when the command is no longer due. */
   claim(execId: string, server: string): Promise<CommandRecord | undefined>;

@@ -12,7 +12,7 @@ beforeEach(async () => {
 });
 afterEach(() => store.close());
 
-test("a command stays due until the device acknowledges it, across any number of deliveries", async () => {
+test("a command stays due until its result is in, across any number of deliveries; once finished no server claims it", async () => {
   const q = store.commands;
   const c = await q.enqueue(A, "reboot");
   expect(await q.due(A.deviceId)).toEqual([c]);
@@ -21,9 +21,12 @@ test("a command stays due until the device acknowledges it, across any number of
   expect(again).toMatchObject({ state: "DELIVERED", deliveries: 2, deliveredBy: SERVER, message: expect.stringContaining("delivery 2") });
   expect((await q.due(A.deviceId)).map((d) => d.execId)).toEqual([c.execId]);
   expect(await q.acknowledge(A.deviceId, c.execId)).toBe("applied");
+  // Acknowledged, no result yet: still due, so a new session (its server died before the result) asks again.
+  expect((await q.due(A.deviceId)).map((d) => d.execId)).toEqual([c.execId]);
+  expect(await q.complete(A.deviceId, c.execId, "ok")).toBe("applied");
   expect(await q.due(A.deviceId)).toEqual([]);
   expect(await q.acknowledge(A.deviceId, c.execId)).toBe("duplicate");
-  // Acknowledged: no server may claim it for another delivery.
+  // Finished: no server may claim it for another delivery.
   expect(await q.claim(c.execId, "another:8443")).toBeUndefined();
 });
 

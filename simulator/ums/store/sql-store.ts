@@ -57,7 +57,10 @@ function toCommand(r: SqlRow): CommandRecord {
   };
 }
 
-const DUE = "('QUEUED', 'DELIVERED')";
+// Due: not finished. An acknowledged command whose result never came (its server died between the
+// ack and the result) is sent again too: the device answers from memory (same commandId), so its
+// result is not lost. Within one session a command goes out once (the session's own sent set).
+const DUE = "('QUEUED', 'DELIVERED', 'ACKNOWLEDGED')";
 
 export class SqlUmsStore {
   readonly devices: DeviceRegistry;
