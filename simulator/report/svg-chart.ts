@@ -50,20 +50,21 @@ function chartFrame(o: { title: string; unit: string }, box: { width: number; he
   return parts;
 }
 
-export function barChart(o: BarChartOptions): string {
-  const width = o.width ?? 720;
-  const height = o.height ?? 260;
+/** The plot area of a chart: the same side margins (the y axis' ticks), the top and bottom its own. */
+function plotBox(width: number, height: number, top: number, bottom: number) {
   const left = 56;
   const right = 12;
-  const top = 36;
-  const bottom = 44;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  return { width, height, left, right, top, bottom, plotW: width - left - right, plotH: height - top - bottom };
+}
+
+export function barChart(o: BarChartOptions): string {
+  const box = plotBox(o.width ?? 720, o.height ?? 260, 36, 44);
+  const { width, height, left, right, top, bottom, plotW, plotH } = box;
   const max = niceMax(Math.max(0, ...o.groups.flatMap((g) => g.values)));
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const groupW = plotW / Math.max(1, o.groups.length);
   const barW = Math.max(4, (groupW * 0.75) / Math.max(1, o.series.length));
-  const parts = chartFrame(o, { width, height, left, right }, max, y);
+  const parts = chartFrame(o, box, max, y);
   o.groups.forEach((g, gi) => {
     const x0 = left + gi * groupW + (groupW - barW * o.series.length) / 2;
     g.values.forEach((v, si) => {
@@ -112,21 +113,15 @@ const MARKER_COLOURS = ["#b07aa1", "#9c755f", "#edc948"];
 
 /** Lines over time (a soak's timeline, a reconnect storm), with events marked as vertical lines. */
 export function lineChart(o: LineChartOptions): string {
-  const width = o.width ?? 900;
-  const height = o.height ?? 260;
-  const left = 56;
-  const right = 12;
-  const top = 46;
-  const bottom = 40;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const box = plotBox(o.width ?? 900, o.height ?? 260, 46, 40);
+  const { height, left, top, bottom, plotW, plotH } = box;
   const xs = o.series.flatMap((s) => s.points.map((p) => p[0])).concat((o.markers ?? []).map((m) => m.at));
   const xMin = Math.min(0, ...xs);
   const xMax = niceMax(Math.max(xMin + 1, ...xs) - xMin) + xMin;
   const yMax = niceMax(Math.max(0, ...o.series.flatMap((s) => s.points.map((p) => p[1]))));
   const x = (v: number) => left + ((v - xMin) / (xMax - xMin)) * plotW;
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
-  const parts = chartFrame(o, { width, height, left, right }, yMax, y);
+  const parts = chartFrame(o, box, yMax, y);
   for (let i = 0; i <= 5; i++) {
     const v = xMin + ((xMax - xMin) / 5) * i;
     parts.push(`<text x="${x(v).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="tick">${+v.toFixed(1)} ${escapeXml(o.xUnit)}</text>`);
