@@ -6,7 +6,7 @@ import { commonName, KeyPool, LabDeviceKind, LabPki, loadLabPki } from "../pki";
 import { UserError } from "../../core/errors";
 import type { BackoffOptions } from "../common/backoff";
 import { FakeDevice, DeviceEvent, DeviceFaults, DeviceState, DeviceStats, SETTLED_STATES } from "./fake-device";
-import { macFor, randomUnitBase } from "./unit-ids";
+import { macFor, nextUnitBase } from "./unit-ids";
 import { describeRefusal } from "./refusal";
 import type { AppDownloadOutcome } from "./app-download";
 import type { TlsTrust } from "./tls-trust";
@@ -167,7 +167,7 @@ export class DeviceFleet {
     const poolSize = Math.max(1, o.keyPoolSize ?? Math.min(count, 64));
     const pool = new KeyPool(pki.keyPool);
     if (count > 0) await pool.ensure(poolSize);
-    const base = o.unitBase ?? randomUnitBase();
+    const base = o.unitBase ?? nextUnitBase(count + (o.identities?.length ?? 0));
     const events = new EventEmitter();
     events.setMaxListeners(0);
     const onEvent = (e: DeviceEvent) => {
@@ -226,6 +226,19 @@ export class StartedDeviceFleet {
     return counts;
   }
 
+  /** Why failed devices failed (their last refusals, counted), for a timeout's message. */
+  private failureSummary(): string {
+    const reasons = new Map<string, number>();
+    for (const d of this.list) {
+      if (d.state === "failed" && d.lastRefusal) {
+        const key = describeRefusal(d.lastRefusal);
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      }
+    }
+    if (reasons.size === 0) return "";
+    return `; failed devices' last refusals: ${[...reasons].map(([r, n]) => `${n}× ${r}`).join("; ")}`;
+  }
+
   get onlineCount(): number {
     return this.list.filter((d) => d.state === "online").length;
   }
@@ -250,7 +263,7 @@ export class StartedDeviceFleet {
       const poll = setInterval(onEvent, 25);
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`fleet: ${what} not reached within ${timeoutMs} ms; states ${JSON.stringify(this.counts)}`));
+        reject(new Error(`fleet: ${what} not reached within ${timeoutMs} ms; states ${JSON.stringify(this.counts)}${this.failureSummary()}`));
       }, timeoutMs);
       this.events.on("event", onEvent);
     });
