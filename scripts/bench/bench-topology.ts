@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { prepareLab, Lab } from "../../simulator/runtime/lab";
 import { LoopbackRuntime } from "../../simulator/runtime/runtime";
 import { startTopology, TopologyOptions } from "../../simulator/runtime/topologies/start-topology";
-import type { StartedTopology } from "../../simulator/runtime/topologies/topology";
+import { StartedTopology, TopologySkipped } from "../../simulator/runtime/topologies/topology";
+import { UserError } from "../../core/errors";
 import type { TopologyName } from "../../simulator/runtime/topologies/definitions";
 import { KeyPool } from "../../simulator/pki/keys";
 import { ImiClient } from "../../simulator/ums/imi-client";
@@ -30,6 +31,7 @@ export interface BenchLab {
  * RSA-2048 key costs ~0.2 s), the stacks are synthesized again.
  */
 export async function prepareBenchLab(keyPoolSize: number): Promise<BenchLab> {
+  searchableBenchDir();
   const lab = await prepareLab(path.join(BENCH_DIR, "lab"));
   const generated = await new KeyPool(lab.pki.keyPool).ensure(keyPoolSize, (done, total) => status(`key pool: ${done}/${total} keys generated`));
   if (generated > 0) say(`key pool: ${generated} device keys generated (once; kept in ${lab.pki.keyPool})`);
@@ -46,7 +48,10 @@ export interface RunningTopology {
 
 /** Starts a topology on the loopback runtime with quiet components (no log line per request), and logs in to its IMI API. */
 export async function runTopology(bench: BenchLab, name: TopologyName, options: TopologyOptions = {}): Promise<RunningTopology> {
-  const started = await startTopology(name, new LoopbackRuntime(), bench.lab, { instance: "bench", quiet: true, ...options });
+  const started = await startTopology(name, new LoopbackRuntime(), bench.lab, { instance: "bench", quiet: true, ...options }).catch((e: unknown) => {
+    // A topology this machine cannot run (PostgreSQL missing for HA) is the user's to fix, not a crash.
+    throw e instanceof TopologySkipped ? new UserError(`${name} cannot run here: ${e.message}`) : e;
+  });
   const forget = onInterrupt(() => started.stop());
   const topology: StartedTopology = { ...started, stop: () => (forget(), started.stop()) };
   try {
@@ -61,11 +66,23 @@ export async function runTopology(bench: BenchLab, name: TopologyName, options: 
   }
 }
 
+/**
+ * The bench directory itself stays searchable: the lab's PostgreSQL (HA topologies) runs as its own
+ * user and must reach its data directory under it. A work directory made first with mode 0700 used
+ * to make every parent 0700 too (mkdir -p applies the mode to each directory it creates).
+ */
+function searchableBenchDir(): void {
+  fs.mkdirSync(BENCH_DIR, { recursive: true, mode: 0o755 });
+  fs.chmodSync(BENCH_DIR, 0o755);
+}
+
 /** A fresh scratch directory for one bench (enrollment keys files of the fleet processes); remove it with removeWorkDir. */
 export function workDir(name: string): string {
+  searchableBenchDir();
   const dir = path.join(BENCH_DIR, "work", `${name}-${process.pid}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fs.mkdirSync(dir, { mode: 0o700 });
   return dir;
 }
 

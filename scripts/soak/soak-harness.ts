@@ -18,8 +18,12 @@ import { FleetRecorder } from "./fleet-recorder";
  * time with the time until every device is back.
  */
 
-/** What the soak restarts: the UMS, or the front devices connect to (the ALB emulator, the ICG), or one by name. */
-export type RestartTarget = "ums" | "front" | "alb" | "icg";
+/**
+ * What the soak restarts: the UMS, or the front devices connect to (the ALB emulator, the ICG), or
+ * one by name; `ums-server` kills the last UMS server of an HA cluster (SIGKILL, no goodbye), waits
+ * until its devices are back on the others, then starts it again.
+ */
+export type RestartTarget = "ums" | "front" | "alb" | "icg" | "ums-server";
 
 export interface HarnessOptions {
   readonly topology: TopologyName;
@@ -137,6 +141,10 @@ export class SoakHarness {
   /** The process name of a restart target in this topology. */
   componentOf(target: RestartTarget): string {
     const t = this.running.topology;
+    if (target === "ums-server") {
+      if (t.umsServers.length < 2) throw new UserError(`topology '${t.name}' has one UMS server: killing it is a UMS restart, not a failover\n  fix: choose an HA topology (alb-verify-ha, alb-passthrough-ha)`);
+      return t.umsServers[t.umsServers.length - 1].name;
+    }
     const name = target === "front" ? deviceFacing(t.definition) : target;
     if (!t.restartable.includes(name)) {
       throw new UserError(`topology '${t.name}' has no '${target}' to restart${target === "front" ? ` (its devices connect to ${name})` : ""}\n  fix: choose a topology with it (${t.name} restarts ${t.restartable.join(", ")})`);
@@ -152,28 +160,41 @@ export class SoakHarness {
     await this.driver?.stop();
   }
 
-  /** Restarts one component and waits (up to `waitMs`) until every device has a session again. */
+  /**
+   * Restarts one component and waits (up to `waitMs`) until every device has a session again; a
+   * killed UMS server (`ums-server`) is started again only once its devices are back on the others.
+   */
   async restart(target: RestartTarget, waitMs: number): Promise<Recovery> {
     const component = this.componentOf(target);
+    const killed = target === "ums-server";
     const off = target === "ums" ? await this.switchOffWithQueuedCommands(this.options.offlineAtUmsRestart ?? 0) : [];
     const expected = this.fleet.devices.length - off.length;
     const at = this.recorder.now();
     const droppedBefore = this.dropped;
-    this.recorder.mark(`${component} restart`);
-    const t0 = performance.now();
-    await this.running.topology.restart(component);
-    const restartMs = Math.round(performance.now() - t0);
-    // The old process is gone: its sockets closed; let the devices notice before counting them back.
-    await new Promise((r) => setTimeout(r, 200));
+    const label = killed ? `${component} killed` : `${component} restart`;
+    this.recorder.mark(label);
     let backMs = Infinity;
-    try {
-      await this.fleet.waitFor(() => this.fleet.onlineCount >= expected, waitMs, "every device back");
-      backMs = Math.round(performance.now() - t0);
-    } catch {
-      // reported as Infinity: not back within the wait
-    }
+    let downMs = 0;
+    const t0 = performance.now();
+    const waitBack = async () => {
+      // The old process is gone: its sockets closed; let the devices notice before counting them back.
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        await this.fleet.waitFor(() => this.fleet.onlineCount >= expected, waitMs, "every device back");
+        backMs = Math.round(performance.now() - t0);
+      } catch {
+        // reported as Infinity: not back within the wait
+      }
+    };
+    await this.running.topology.restart(component, killed ? { abrupt: true, whileDown: async () => {
+      const down0 = performance.now();
+      await waitBack();
+      downMs = Math.round(performance.now() - down0);
+    } } : undefined);
+    const restartMs = Math.round(performance.now() - t0) - downMs;
+    if (!killed) await waitBack();
     for (const d of off) d.start();
-    const recovery: Recovery = { component, at, restartMs, backMs, dropped: this.dropped - droppedBefore, switchedOff: off.length, peakAttemptsPerSecond: 0 };
+    const recovery: Recovery = { component: killed ? `${component} (killed)` : component, at, restartMs, backMs, dropped: this.dropped - droppedBefore, switchedOff: off.length, peakAttemptsPerSecond: 0 };
     this.recoveries.push(recovery);
     return recovery;
   }

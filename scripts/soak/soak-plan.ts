@@ -1,6 +1,6 @@
 import { UserError } from "../../core/errors";
 import type { FlagSpec, OptionsOf } from "../../simulator/common/flags";
-import { isTopologyName, TopologyName, TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
+import { HA_TOPOLOGIES, isTopologyName, TopologyName, TOPOLOGIES } from "../../simulator/runtime/topologies/definitions";
 import type { RestartTarget } from "./soak-harness";
 
 /**
@@ -8,12 +8,16 @@ import type { RestartTarget } from "./soak-harness";
  * front every 7, in a 30-minute run. A shorter run scales both intervals by minutes / 30, so that it
  * sees as many restarts of each as the full run (6 of the UMS, 4 of the front): a 2-minute run
  * restarts the UMS every 20 s and the front every 28 s. The bound a device has to come back in
- * (30 s) is not scaled: it is a real time.
+ * (30 s) is not scaled: it is a real time. In an HA topology a UMS server is also killed (SIGKILL)
+ * every 10 minutes, the first 2.5 minutes in, between the restarts; its devices must be back on the
+ * other server within the same 30 s, and it is started again once they are.
  */
 
 export const FULL_MINUTES = 30;
 export const UMS_EVERY_S = 5 * 60;
 export const FRONT_EVERY_S = 7 * 60;
+export const KILL_EVERY_S = 10 * 60;
+export const FIRST_KILL_S = 2.5 * 60;
 export const BACK_WITHIN_MS = 30_000;
 
 export const SOAK_FLAGS = {
@@ -45,16 +49,31 @@ export interface SoakPlan {
   readonly scale: number;
   readonly umsEveryS: number;
   readonly frontEveryS: number;
+  /** Seconds between UMS server kills (HA topologies only). */
+  readonly killEveryS?: number;
   readonly restarts: readonly ScheduledRestart[];
   readonly reportDir?: string;
 }
 
-/** Restarts at every multiple of each interval that leaves a device time to come back before the end. */
-export function restartSchedule(durationS: number, umsEveryS: number, frontEveryS: number, hasFront: boolean): ScheduledRestart[] {
+export interface RestartIntervals {
+  readonly umsEveryS: number;
+  /** None: no front to restart (direct). */
+  readonly frontEveryS?: number;
+  /** UMS server kills (HA), the first at `firstKillS`. */
+  readonly killEveryS?: number;
+  readonly firstKillS?: number;
+}
+
+/** Restarts at every multiple of each interval (kills from their first) that leaves a device time to come back before the end. */
+export function restartSchedule(durationS: number, every: RestartIntervals): ScheduledRestart[] {
   const last = durationS - Math.min(BACK_WITHIN_MS / 1000, durationS / 4);
   const list: ScheduledRestart[] = [];
-  for (let at = umsEveryS; at <= last; at += umsEveryS) list.push({ at: Math.round(at * 10) / 10, target: "ums" });
-  if (hasFront) for (let at = frontEveryS; at <= last; at += frontEveryS) list.push({ at: Math.round(at * 10) / 10, target: "front" });
+  const add = (from: number, step: number, target: RestartTarget) => {
+    for (let at = from; at <= last; at += step) list.push({ at: Math.round(at * 10) / 10, target });
+  };
+  add(every.umsEveryS, every.umsEveryS, "ums");
+  if (every.frontEveryS) add(every.frontEveryS, every.frontEveryS, "front");
+  if (every.killEveryS) add(every.firstKillS ?? every.killEveryS, every.killEveryS, "ums-server");
   return list.sort((a, b) => a.at - b.at || a.target.localeCompare(b.target));
 }
 
@@ -67,6 +86,8 @@ export function soakPlan(o: Partial<SoakOptions>): SoakPlan {
   const scale = Math.min(1, minutes / FULL_MINUTES);
   const umsEveryS = UMS_EVERY_S * scale;
   const frontEveryS = FRONT_EVERY_S * scale;
+  const ha = HA_TOPOLOGIES.includes(topology);
+  const killEveryS = ha ? KILL_EVERY_S * scale : undefined;
   return {
     minutes,
     devices,
@@ -77,7 +98,8 @@ export function soakPlan(o: Partial<SoakOptions>): SoakPlan {
     scale,
     umsEveryS,
     frontEveryS,
-    restarts: restartSchedule(minutes * 60, umsEveryS, frontEveryS, topology !== "direct"),
+    killEveryS,
+    restarts: restartSchedule(minutes * 60, { umsEveryS, frontEveryS: topology === "direct" ? undefined : frontEveryS, killEveryS, firstKillS: ha ? FIRST_KILL_S * scale : undefined }),
     reportDir: o.report,
   };
 }

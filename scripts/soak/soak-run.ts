@@ -52,7 +52,7 @@ export function soakVerdict(ledger: LedgerSummary, recoveries: readonly Recovery
 }
 
 function charts(points: readonly TimelinePoint[], marks: readonly TimelineMark[]): LineChartOptions[] {
-  const restarts = marks.filter((m) => m.label.endsWith("restart"));
+  const restarts = marks.filter((m) => m.label.endsWith("restart") || m.label.endsWith("killed"));
   const line = (name: string, f: (p: TimelinePoint) => number) => ({ name, points: points.map((p) => [p.t, f(p)] as const) });
   return [
     { title: "devices online", unit: "devices", xUnit: "s", series: [line("online", (p) => p.online)], markers: restarts.map((m) => ({ at: m.t, label: m.label })) },
@@ -82,7 +82,7 @@ export async function runSoak(plan: SoakPlan): Promise<SoakResult> {
   const reportDir = path.resolve(plan.reportDir ?? path.join(projectRoot(), "reports", "soak"));
   say(
     `ums-edge soak: ${plan.minutes} min, ${plan.devices} devices, ${plan.topology}, ${plan.commandsPerSecond} commands/s; UMS restarted every ${plan.umsEveryS.toFixed(1)} s, the front every ${plan.frontEveryS.toFixed(1)} s` +
-      `${plan.scale < 1 ? ` (5 and 7 min scaled by ${plan.minutes}/30)` : ""}; ${plan.restarts.length} restarts; ${CORES} cores, load average ${loadAverage()}`,
+      `${plan.killEveryS ? `, a UMS server killed every ${plan.killEveryS.toFixed(1)} s` : ""}${plan.scale < 1 ? ` (5, 7${plan.killEveryS ? " and 10" : ""} min scaled by ${plan.minutes}/30)` : ""}; ${plan.restarts.length} restarts; ${CORES} cores, load average ${loadAverage()}`,
   );
   const wall0 = performance.now();
   const bench = await prepareBenchLab(64);
@@ -134,7 +134,8 @@ function writeSoakReport(dir: string, r: SoakResult): void {
   const { header, rows } = recoveryTable(r.recoveries);
   const notes = [
     `${r.plan.devices} devices on ${r.plan.topology} (loopback runtime) for ${r.plan.minutes} min, ${r.plan.commandsPerSecond} settings pushes per second through the IMI API; wall time ${r.wallSeconds} s with onboarding and drain.`,
-    `Restarts: the UMS every ${r.plan.umsEveryS.toFixed(1)} s, the front every ${r.plan.frontEveryS.toFixed(1)} s${r.plan.scale < 1 ? ` (issue 15's 5 and 7 minutes scaled by ${r.plan.minutes}/30, so the run sees as many restarts as the 30-minute one)` : ""}. A restart is SIGTERM, then the same process started again on the same port.`,
+    `Restarts: the UMS every ${r.plan.umsEveryS.toFixed(1)} s, the front every ${r.plan.frontEveryS.toFixed(1)} s${r.plan.scale < 1 ? ` (issue 15's 5 and 7 minutes scaled by ${r.plan.minutes}/30, so the run sees as many restarts as the 30-minute one)` : ""}. A restart is SIGTERM, then the same process started again on the same port.` +
+      (r.plan.killEveryS ? ` A UMS server of the cluster is killed (SIGKILL, no goodbye) every ${r.plan.killEveryS.toFixed(1)} s: its devices reconnect through the ALB to the other server (the ALB's health checks run at 1/50 of the stack's interval, so the dead target leaves the rotation within seconds; on AWS it takes interval × unhealthy threshold, and until then a reconnect may reach the dead target, get a 502 and back off), and it is started again once every device is back.` : ""),
     `Commands: ${r.ledger.issued} accepted by the UMS, ${r.ledger.executed} executed by devices, ${r.ledger.lost} lost, ${r.ledger.duplicated} executed twice, ${r.ledger.redelivered} redeliveries answered by devices without executing, ${r.ledger.refusedCalls} IMI calls refused while a component restarted (never accepted, so not counted).`,
     `Lost is counted from the devices' side: an exec id the UMS returned that no device executed by the end of the drain. Before each UMS restart ${r.plan.offlineAtUmsRestart} devices are switched off and one command is queued for each; they are switched on once the others are back. A UMS that keeps its command queue in memory loses those commands when it restarts, and the soak counts them lost.`,
     `Devices reconnect with exponential backoff and equal jitter (simulator/common/backoff.ts) from 1 s to ${r.plan.backoffMaxMs / 1000} s.`,

@@ -29,8 +29,17 @@ describe("schedule", () => {
     ]);
   });
 
+  test("an HA topology also has a UMS server killed every 10 minutes, the first 2.5 minutes in (scaled like the restarts)", () => {
+    const full = soakPlan({ minutes: 30, topology: "alb-verify-ha" });
+    expect(full.restarts.filter((r) => r.target === "ums-server").map((r) => r.at)).toEqual([150, 750, 1350]);
+    expect(full.restarts.filter((r) => r.target === "ums")).toHaveLength(5);
+    const short = soakPlan({ minutes: 2, topology: "alb-passthrough-ha" });
+    expect(short.restarts.filter((r) => r.target === "ums-server").map((r) => r.at)).toEqual([10, 50, 90]);
+    expect(soakPlan({ minutes: 30, topology: "alb-verify" }).restarts.some((r) => r.target === "ums-server")).toBe(false);
+  });
+
   test("the direct topology has no front to restart", () => {
-    expect(restartSchedule(120, 20, 28, false).every((r) => r.target === "ums")).toBe(true);
+    expect(restartSchedule(120, { umsEveryS: 20 }).every((r) => r.target === "ums")).toBe(true);
     expect(soakPlan({ minutes: 2, topology: "direct" }).restarts.every((r) => r.target === "ums")).toBe(true);
   });
 

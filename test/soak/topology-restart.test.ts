@@ -5,6 +5,7 @@ import { DeviceFleet, StartedDeviceFleet } from "../../simulator/device/device-f
 import { fleetOptions } from "../../simulator/scenarios/flows/one-device";
 import type { Lab } from "../../simulator/runtime/lab";
 import { isUserError } from "../../core/errors";
+import { CLOSE } from "../../simulator/protocol/messages";
 import { testLab } from "../helpers/lab";
 
 /**
@@ -25,7 +26,7 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-test("alb-verify restarts the UMS and the ALB emulator; the devices come back through the same address", async () => {
+test("alb-verify restarts the UMS and the ALB emulator, or kills one and starts it after a wait; the devices come back through the same address", async () => {
   topology = await startTopology("alb-verify", new LoopbackRuntime(), lab, { instance: "restart-test" });
   expect([...topology.restartable].sort()).toEqual(["alb", "ums"]);
   const imi = await topology.runtime.adminClient(topology.admin, topology.admin.side);
@@ -45,6 +46,19 @@ test("alb-verify restarts the UMS and the ALB emulator; the devices come back th
     await fleet.waitForOnline(3, 20_000);
     expect(fleet.devices.every((d) => d.stats.sessions >= 2)).toBe(true);
   }
+  // Killed (SIGKILL): no goodbye reaches the devices, and the UMS starts again only after whileDown.
+  const dropped = offline.length;
+  let downWhileWaiting: boolean | undefined;
+  await topology.restart("ums", {
+    abrupt: true,
+    whileDown: async () => {
+      await fleet!.waitFor(() => offline.length >= dropped + 3, 10_000, "every device dropped by the kill");
+      downWhileWaiting = !topology!.components.ums.running;
+    },
+  });
+  expect(downWhileWaiting).toBe(true);
+  expect(offline.slice(dropped)).not.toContain(CLOSE.goingAway);
+  await fleet.waitForOnline(3, 20_000);
   // The restarted UMS answers its admin API on the same address.
   await imi.login();
   expect((await imi.thinclients()).filter((t) => t.online)).toHaveLength(3);

@@ -17,7 +17,7 @@ import { placeSecurityGroups, RoleSecurityGroups, SecurityGroupLayout } from "..
 import type { UmsReadyLine } from "../../ums/process-options";
 import type { IcgReadyLine } from "../../icg/process-options";
 import { AppConfigSource, deviceFacing, FrontKind, TopologyDefinition, TopologyName, topologyDefinition } from "./definitions";
-import { TopologySkipped, DeviceEndpoints, StartedTopology, UmsServer } from "./topology";
+import { TopologySkipped, DeviceEndpoints, StartedTopology, UmsServer, RestartHow } from "./topology";
 import { PostgresUnavailable, startLabPostgres } from "../lab-postgres";
 
 /**
@@ -72,7 +72,7 @@ interface StartContext {
   track<R>(component: ComponentHandle<R>): ComponentHandle<R>;
   onStop(stop: () => Promise<void>): void;
   /** Restarts by component name (soaks, reconnect storms). */
-  readonly restarts: Record<string, () => Promise<void>>;
+  readonly restarts: Record<string, (how?: RestartHow) => Promise<void>>;
 }
 
 /**
@@ -84,8 +84,9 @@ async function startRestartable<K extends ComponentKind>(ctx: StartContext, kind
   let current = first;
   const again = pinned(first.ready);
   // track() keeps each process for the stop (a stopped one stops again at no cost) and `components` on the newest.
-  ctx.restarts[first.name] = async () => {
-    await current.stop();
+  ctx.restarts[first.name] = async (how) => {
+    await (how?.abrupt && current.kill ? current.kill() : current.stop());
+    await how?.whileDown?.();
     current = ctx.track(await ctx.runtime.start(kind, again, placement));
   };
   return first;
@@ -240,7 +241,7 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
   const t0 = performance.now();
   const stoppers: Array<() => Promise<void>> = [];
   const components: Record<string, ComponentHandle<unknown>> = {};
-  const restarts: Record<string, () => Promise<void>> = {};
+  const restarts: Record<string, (how?: RestartHow) => Promise<void>> = {};
   const ctx: StartContext = {
     definition,
     runtime,
@@ -277,10 +278,10 @@ export async function startTopology(name: TopologyName, runtime: Runtime, lab: L
       components,
       startMs: Math.round(performance.now() - t0),
       restartable: Object.keys(restarts),
-      restart: async (component) => {
+      restart: async (component, how) => {
         const restart = restarts[component];
         if (!restart) throw new UserError(`topology '${name}' cannot restart '${component}'\n  fix: restart one of ${Object.keys(restarts).join(", ")}`);
-        await restart();
+        await restart(how);
       },
       stop: async () => {
         await stopAll(stoppers);

@@ -59,7 +59,19 @@ export interface StartedTopology {
   readonly startMs: number;
   /** The components `restart` knows (ums, alb, icg: processes; an nginx front is not one). */
   readonly restartable: readonly string[];
-  /** Stops a component (SIGTERM) and starts it again on the same address and port(s); `components` then holds the new process. */
-  restart(component: string): Promise<void>;
+  /**
+   * Stops a component (SIGTERM; SIGKILL with `abrupt`, a server that dies without a goodbye) and
+   * starts it again on the same address and port(s), after `whileDown` resolves if given (what to
+   * watch while it is gone); `components` then holds the new process.
+   */
+  restart(component: string, how?: RestartHow): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How a restart goes: a clean stop or a kill, and what happens before the component comes back. */
+export interface RestartHow {
+  /** SIGKILL instead of SIGTERM: no goodbye to its peers. @default false */
+  readonly abrupt?: boolean;
+  /** Awaited between the stop and the new start. */
+  readonly whileDown?: () => Promise<void>;
 }
