@@ -37,6 +37,11 @@ export interface Runtime {
   probe(from: NetworkSide, host: string, port: number): Promise<TcpProbeResult | undefined>;
   /** True when security groups really are enforced between the sides. */
   readonly isolated: boolean;
+  /**
+   * True when running components read the lab's files where they lie on this machine, so a file
+   * changed here (a renewed certificate, a new CRL) reaches them; false where each got a copy at start.
+   */
+  readonly seesFileChanges: boolean;
   /** How many topologies may run at once (their components cannot collide). @default 1 */
   readonly topologiesAtOnce?: number;
   /** An IMI client from the admin's vantage point: the UMS's own side (its network, or the instance itself). */
@@ -74,6 +79,8 @@ abstract class ProcessRuntime {
   /** Words placed before a command line to run it on `side` (for components that spawn themselves, like nginx). */
   abstract commandPrefix(side: NetworkSide): string[];
   abstract readonly isolated: boolean;
+  /** Processes of this machine read the lab's files in place. */
+  readonly seesFileChanges = true;
 
   port(real: number): number {
     return this.isolated ? real : 0;

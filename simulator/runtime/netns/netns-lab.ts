@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from "node:child_process";
+import { acquireHostRouteLock } from "./host-route-lock";
 import { randomBytes } from "node:crypto";
 import { UserError } from "../../../core/errors";
 import { NETWORK_SIDES, NetworkSide, SecurityGroupLayout } from "../security-groups/model";
@@ -69,6 +70,9 @@ export class NetnsLab {
     const nftBinary = this.options.nftBinary ?? "nft";
     checkNetnsPrerequisites(Object.values(names), nftBinary);
 
+    const releaseHostRoutes = this.options.hostLink
+      ? await acquireHostRouteLock(600_000, (pid) => process.stderr.write(`ums-edge: waiting for another namespace lab (pid ${pid ?? "?"}) to finish: both would route the same subnets through this host\n`))
+      : () => undefined;
     const created: string[] = [];
     let hostLink: HostLink | undefined;
     const unregister = registerExitTeardown(() => removeNamespacesSync(created));
@@ -96,9 +100,10 @@ export class NetnsLab {
     } catch (e) {
       await removeNamespaces(created).catch(() => removeNamespacesSync(created));
       unregister();
+      releaseHostRoutes();
       throw new Error(`could not build the namespace topology (everything created was removed): ${(e as Error).message}`);
     }
-    return new StartedNetnsLab(names, addressing, nftBinary, unregister, hostLink);
+    return new StartedNetnsLab(names, addressing, nftBinary, unregister, hostLink, releaseHostRoutes);
   }
 }
 
@@ -137,6 +142,7 @@ export class StartedNetnsLab {
     private readonly unregisterExitTeardown: () => void,
     /** Present when the lab was started with `hostLink`. */
     readonly hostLink?: HostLink,
+    private readonly releaseHostRoutes: () => void = () => undefined,
   ) {}
 
   /** The address of a side's namespace (where its processes listen and connect from). */
@@ -234,6 +240,7 @@ export class StartedNetnsLab {
     // On failure the exit hook stays registered and tries once more when the process ends.
     await removeNamespaces(Object.values(this.namespaces));
     this.unregisterExitTeardown();
+    this.releaseHostRoutes();
   }
 
   private assertRunning(): void {

@@ -45,9 +45,8 @@ export function certificateChangeFlow(change: CertificateChange): Flow {
   return async (ctx) => {
     if (ctx.lab.user) return { outcome: { kind: "n/a" }, evidence: {}, skipped: "certificate changes run on the lab's own PKI, not on an administrator's config" };
     const runtime = ctx.topology.runtime;
-    if (runtime.name === "containers") {
-      // Containers read copies of the lab's files made when each started: a change made here never reaches them.
-      return { outcome: { kind: "n/a" }, evidence: { detail: "files are copied into each container when it starts" }, skipped: `not provable on the containers runtime (${runtime.describe()}): a certificate changed on this machine does not reach the containers' copies; run on the loopback or netns runtime to prove it` };
+    if (!runtime.seesFileChanges) {
+      return { outcome: { kind: "n/a" }, evidence: { detail: "each component got a copy of the lab's files when it started" }, skipped: `not provable on the ${runtime.name} runtime (${runtime.describe()}): a certificate changed on this machine does not reach the components' copies; run on the loopback or netns runtime to prove it` };
     }
     let run = runs.get(ctx);
     if (!run) runs.set(ctx, (run = runCertificateChanges(ctx)));
