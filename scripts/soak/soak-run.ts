@@ -73,7 +73,7 @@ export function lostNote(ledger: LedgerSummary, recoveries: readonly Recovery[])
 
 export function recoveryTable(recoveries: readonly Recovery[]): { header: string[]; rows: string[][] } {
   return {
-    header: ["at (s)", "restarted", "stop + start (ms)", "switched off first", "devices dropped", "all back after (s)", "peak connection attempts/s"],
+    header: ["at (s)", "restarted", "stop + start (ms, a kill's wait excluded)", "switched off first", "devices dropped", "all back after (s)", "peak connection attempts/s"],
     rows: recoveries.map((r) => [r.at.toFixed(1), r.component, String(r.restartMs), String(r.switchedOff), String(r.dropped), Number.isFinite(r.backMs) ? (r.backMs / 1000).toFixed(1) : "not back", String(r.peakAttemptsPerSecond)]),
   };
 }
@@ -97,7 +97,8 @@ export async function runSoak(plan: SoakPlan): Promise<SoakResult> {
       const wait = runStart + r.at - harness.recorder.now();
       if (wait > 0) await sleep(wait * 1000);
       const rec = await harness.restart(r.target, 120_000);
-      say(`  ${rec.at.toFixed(1)} s: ${rec.component} restarted in ${rec.restartMs} ms; ${rec.dropped} devices dropped, all back after ${Number.isFinite(rec.backMs) ? `${(rec.backMs / 1000).toFixed(1)} s` : "— not within 120 s"}; ${harness.ledger.summary().issued} commands accepted so far`);
+      const how = r.target === "ums-server" ? `killed, started again once its devices were back (kill + start ${rec.restartMs} ms)` : `restarted in ${rec.restartMs} ms`;
+      say(`  ${rec.at.toFixed(1)} s: ${rec.component} ${how}; ${rec.dropped} devices dropped, all back after ${Number.isFinite(rec.backMs) ? `${(rec.backMs / 1000).toFixed(1)} s` : "— not within 120 s"}; ${harness.ledger.summary().issued} commands accepted so far`);
     }
     while (harness.recorder.now() < end) {
       status(`soak: ${Math.round(end - harness.recorder.now())} s left; ${harness.fleet.onlineCount}/${plan.devices} online`);
