@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
+import type { ListenerFiles } from "../../alb/alb-runtime";
 import { DeviceFleet, DeviceIdentityInput, StartedDeviceFleet } from "../../device/device-fleet";
 import { createDeviceCa, issueDeviceCertificate, renewWebCertificate, revokeInCrl, KeySource } from "../../pki/rotation";
 import { KeyPool } from "../../pki/keys";
@@ -74,16 +75,27 @@ function marks(t: StartedTopology): Marks {
   };
 }
 
-/** Waits until each component named has reported the change since `before`; a refused ALB reload is an error. */
-async function applied(t: StartedTopology, before: Marks, who: readonly (keyof Marks)[], timeoutMs = 10_000): Promise<void> {
+/** A listener file whose change the emulator's `stack-reloaded` event names. */
+type AlbChange = keyof ListenerFiles;
+
+/**
+ * Waits until each component named has reported the change since `before`; a refused ALB reload is
+ * an error. The ALB counts only a reload that changed `albChange`: the emulator may reload twice for
+ * one synthesis (a second pass with nothing changed), and that late pass must not pass for the next
+ * step's change (it did, once, and a device of a CA already removed was let in by the old bundle).
+ */
+async function applied(t: StartedTopology, before: Marks, who: readonly (keyof Marks)[], albChange?: AlbChange, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = marks(t);
-    if (who.includes("alb") && now.alb > before.alb) {
-      const last = albEvents(t).filter((e) => e.kind === "stack-reloaded" || e.kind === "stack-reload-refused").pop();
-      if (last?.kind === "stack-reload-refused") throw new Error(`the ALB emulator refused the re-synthesized stack: ${String(last.reason)}`);
+    let albDone = now.alb > before.alb;
+    if (who.includes("alb") && albDone) {
+      const since = albEvents(t).filter((e) => e.kind === "stack-reloaded" || e.kind === "stack-reload-refused").slice(before.alb);
+      const refused = since.find((e) => e.kind === "stack-reload-refused");
+      if (refused) throw new Error(`the ALB emulator refused the re-synthesized stack: ${String(refused.reason)}`);
+      if (albChange) albDone = since.some((e) => ((e.changes ?? []) as { what: string }[]).some((c) => c.what === albChange));
     }
-    const missing = who.filter((w) => now[w] <= before[w]);
+    const missing = who.filter((w) => (w === "alb" ? !albDone : now[w] <= before[w]));
     if (missing.length === 0) return;
     if (Date.now() > deadline) throw new Error(`the change did not reach ${missing.join(", ")} within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
@@ -144,7 +156,8 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
       const before = marks(topology);
       revokeInCrl(pki.crl, oldCa, victim.serialHex);
       if (d.front === "alb") await cl.apply({});
-      await applied(topology, before, [...front, ...umsSide]);
+      // Only a verify listener serves the CRL (a passthrough stack reloads with nothing changed).
+      await applied(topology, before, [...front, ...umsSide], mode === "verify" ? "revocations" : undefined);
       const revoked = await attempt(victim, `unit CHANGES-REVOKED (serial ${victim.serialHex}) revoked while the topology ran, and still accepted at its next connect`);
       return { ...revoked, evidence: { ...revoked.evidence, detail: `${revoked.evidence.detail ?? ""}; revoked after a first session, refused at the next connect; ${heldState()}` } };
     });
@@ -157,7 +170,7 @@ async function runCertificateChanges(ctx: ScenarioContext): Promise<Results> {
       const reconnectsBefore = heldDevice.stats.reconnects;
       const before = marks(topology);
       await cl.apply({ web: { privateKey: renewed.privateKey, headOnlyBody: renewed.headOnlyBody, entireChain: renewed.entireChain } });
-      await applied(topology, before, ["alb"]);
+      await applied(topology, before, ["alb"], "certificate");
       // A device trusting only the renewed certificate's root gets a session only if new handshakes present the renewed certificate.
       const expected = new X509Certificate(fs.readFileSync(renewed.headOnlyBody));
       trustedCaFile = renewed.rootCert;
@@ -204,7 +217,7 @@ async function rotateDeviceCa(cl: CertificateLab, topology: StartedTopology, s: 
   // 2. The trust store bundle: old + new CA (a new S3 object version).
   before = marks(topology);
   await cl.apply({ bundlePem: oldChain + newChain });
-  await applied(topology, before, ["alb"]);
+  await applied(topology, before, ["alb"], "trustStore");
   const moved = await issueDeviceCertificate(newCa, path.join(cl.dir, "moved"), "CHANGES-NEW-CA", s.keys);
   const stayed = await issueDeviceCertificate(s.oldCa, path.join(cl.dir, "not-moved"), "CHANGES-OLD-CA", s.keys);
   await s.mustBeOnline(s.attempt(moved, "online"), "step 2 (bundle old + new CA): a device of the new CA");
@@ -212,7 +225,7 @@ async function rotateDeviceCa(cl: CertificateLab, topology: StartedTopology, s: 
   // 4 before 3: the old CA (and its CRL) leave the bundle while CHANGES-OLD-CA still holds an old-CA certificate.
   before = marks(topology);
   await cl.apply({ bundlePem: newChain, crl: false });
-  await applied(topology, before, ["alb"]);
+  await applied(topology, before, ["alb"], "trustStore");
   await s.mustBeOnline(s.attempt(moved, "online"), "step 4 (bundle: new CA only): a device of the new CA");
   const locked = await s.attempt(stayed, `unit CHANGES-OLD-CA (old CA) still got a management session after its CA left the trust store bundle`);
   return {
