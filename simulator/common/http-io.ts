@@ -12,28 +12,37 @@ export class BodyTooLargeError extends Error {
 /** The client went away before its body was complete: nobody to answer, nothing went wrong here. */
 export class ClientAbortedError extends Error {}
 
-/** Reads the whole body, refusing (without buffering further) once it passes `limit` bytes. */
+/**
+ * How much of an oversized body is still read (and discarded) before the refusal is sent, as Tomcat's
+ * `maxSwallowSize` (default 2 MiB) does for the real UMS: a proxy still writing the body then reads the
+ * 413 instead of a connection reset, which nginx turns into a 502 (the probe saw one, now and then).
+ */
+export const SWALLOW_BYTES = 2 * 1024 * 1024;
+
+/** Reads the whole body, refusing (without buffering further) once it passes `limit` bytes; the refusal waits for the body's end, up to SWALLOW_BYTES. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
     const chunks: Buffer[] = [];
+    const declared = Number(req.headers["content-length"]);
     let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
+    const refuse = () => reject(new BodyTooLargeError(limit));
+    // Known to be too large and beyond what is swallowed: refused now (the connection is not reused).
+    if (tooLarge && declared > SWALLOW_BYTES) {
+      req.resume();
+      return refuse();
+    }
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new BodyTooLargeError(limit));
+      if (size > limit) tooLarge = true;
+      if (tooLarge) {
+        chunks.length = 0;
+        if (size > SWALLOW_BYTES) refuse();
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => (tooLarge ? refuse() : resolve(Buffer.concat(chunks))));
     req.on("error", (e: NodeJS.ErrnoException) => reject(new ClientAbortedError(`the client's connection failed before its body was complete (${e.code ?? e.message})`)));
     req.on("close", () => {
       if (!req.complete) reject(new ClientAbortedError("the client closed its connection before its body was complete"));

@@ -1,4 +1,6 @@
 import * as fs from "node:fs";
+import * as tls from "node:tls";
+import { SWALLOW_BYTES } from "../../simulator/common/http-io";
 import { WebSocket, ClientOptions } from "ws";
 import { createCsr, KeyPool, LabPki, publicKeyPemOf } from "../../simulator/pki";
 import { MockUms, StartedMockUms, ImiClient } from "../../simulator/ums";
@@ -59,6 +61,46 @@ describe("onboarding", () => {
     ["a MAC that is not 12 hex digits", 400, "bad-onboard-request", "'mac' must be 12 hex digits (got '00:E0:C5:XX')", () => onboardBody({ mac: "00:E0:C5:XX" })],
   ])("%s → %i %s", async (_what, status, error, reason, body) => {
     expect(await post("/device-connector/v1/onboard", body())).toMatchObject({ status, body: { error, reason, by: "ums" } });
+  });
+
+  /** Writes a POST with `declared` content-length and `sent` bytes of body in 8 KiB pieces; resolves with what came back and when. */
+  function rawPost(declared: number, sent: number): Promise<{ status: number; answeredAfterBytes: number }> {
+    const u = new URL(ums.url);
+    return new Promise((resolve, reject) => {
+      let written = 0;
+      let answeredAfterBytes = -1;
+      let text = "";
+      const socket = tls.connect({ host: u.hostname, port: Number(u.port), ca: fs.readFileSync(ums.webRootCertPath), servername: ums.fqdn }, async () => {
+        socket.write(`POST /device-connector/v1/onboard HTTP/1.1\r\nHost: ${ums.fqdn}\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
+        while (written < sent && answeredAfterBytes < 0 && !socket.destroyed) {
+          const n = Math.min(8192, sent - written);
+          socket.write("x".repeat(n));
+          written += n;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      });
+      socket.on("data", (d: Buffer) => {
+        if (answeredAfterBytes < 0) answeredAfterBytes = written;
+        text += d.toString("latin1");
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+        if (m && text.includes("body-too-large")) {
+          socket.destroy();
+          resolve({ status: Number(m[1]), answeredAfterBytes });
+        }
+      });
+      socket.on("error", reject);
+    });
+  }
+
+  test("a body over the limit is read to its end before the 413 (as Tomcat swallows up to 2 MiB), so a proxy still writing it gets the answer, not a reset", async () => {
+    const body = 70_000;
+    expect(await rawPost(body, body)).toEqual({ status: 413, answeredAfterBytes: body });
+  });
+
+  test("a body declared beyond what is swallowed (2 MiB) is refused at once", async () => {
+    const answer = await rawPost(SWALLOW_BYTES + 1, SWALLOW_BYTES + 1);
+    expect(answer.status).toBe(413);
+    expect(answer.answeredAfterBytes).toBeLessThan(SWALLOW_BYTES);
   });
 
   test("an unknown enrollment key → 403, without the key in the answer or the log", async () => {
