@@ -239,4 +239,10 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     checkOnRealSystem: "stop one UMS server of the target group and watch the access log for 502s with target_status_code '-' until the target is unhealthy; time how long devices take to show up on the other server",
   },
   // --- end UMS state and HA cluster
+  {
+    id: "ums-swallows-refused-body",
+    text:
+      "The mock UMS and ICG refuse a body over their limit (onboarding 16 KiB) with 413 only after reading the rest of it, up to 2 MiB, and refuse a larger one at once. IGEL does not document it; the UMS runs on Tomcat, whose maxSwallowSize (default 2 MiB) does this, and without it a proxy still writing the body (nginx) gets a reset and answers the device 502 instead of 413.",
+    checkOnRealSystem: "POST a 70 KB JSON body to /device-connector/v1/onboard through your reverse proxy and expect the UMS's 4xx, not a 502 from the proxy",
+  },
 ];
