@@ -89,12 +89,33 @@ export class LogFile {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.length > 0 && this.current) {
-      const text = `${this.pending.join("\n")}\n`;
+      const lines = this.pending;
       const file = this.current.tail;
       this.pending = [];
-      this.writing = this.writing.then(() => fs.promises.appendFile(file, text));
+      this.writing = this.writing.then(() =>
+        fs.promises.appendFile(file, `${lines.join("\n")}\n`).catch((e: NodeJS.ErrnoException) => {
+          // Out of descriptors or disk: the lines wait for the next flush (in whichever interval is
+          // running then); the emulator keeps serving.
+          this.pending = [...lines, ...this.pending];
+          this.reportFailure("writing", file, e);
+          if (!this.flushTimer && !this.closed) {
+            this.flushTimer = setTimeout(() => void this.flush(), FLUSH_MS);
+            this.flushTimer.unref();
+          }
+        }),
+      );
     }
     return this.writing;
+  }
+
+  private reported = new Set<string>();
+
+  /** One line per kind of failure (a full disk would otherwise say so for every flush). */
+  private reportFailure(what: string, file: string, e: NodeJS.ErrnoException): void {
+    const key = `${what}:${e.code ?? e.message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    process.stderr.write(`alb: ${what} the log ${file} failed (${e.code ?? e.message}); the emulator keeps serving and tries again\n`);
   }
 
   /** Delivers the running interval (the emulator stops); resolves when its object is written. */
@@ -133,11 +154,16 @@ export class LogFile {
       } catch {
         return; // nothing was written in this interval
       }
-      await fs.promises.mkdir(path.dirname(object), { recursive: true });
-      await fs.promises.writeFile(`${object}.part`, await gzipAsync(text));
-      await fs.promises.rename(`${object}.part`, object);
-      await fs.promises.unlink(interval.tail);
-      this.delivered.push(object);
+      try {
+        await fs.promises.mkdir(path.dirname(object), { recursive: true });
+        await fs.promises.writeFile(`${object}.part`, await gzipAsync(text));
+        await fs.promises.rename(`${object}.part`, object);
+        await fs.promises.unlink(interval.tail);
+        this.delivered.push(object);
+      } catch (e) {
+        // The interval's lines stay in its .log tail: nothing is lost, the object is missing.
+        this.reportFailure("delivering", object, e as NodeJS.ErrnoException);
+      }
     });
   }
 }

@@ -130,3 +130,32 @@ test("an interval's object holds its lines only, is named after the interval's e
   await log.flush();
   expect(readLines(dir, "connection")).toHaveLength(2);
 });
+
+test("a log write that fails (out of descriptors, disk full) keeps its lines for the next flush and does not end the process", async () => {
+  const dir = path.join(root, "failing");
+  const naming = { root: dir, prefix: "", accountId: "111122223333", region: "eu-west-1", loadBalancerId: "app/lb/0123456789abcdef", nodeIp: "10.0.0.7", filePrefix: "" };
+  const log = new LogFile(naming);
+  const now = Date.now();
+  log.write("kept through the failure", now);
+  const tailDir = logDayDir(naming, new Date(now));
+  const stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    // The live tail, once written, has its path taken by a directory: appendFile fails (EISDIR), as with EMFILE.
+    await log.flush();
+    const [written] = fs.readdirSync(tailDir);
+    const tailPath = path.join(tailDir, written);
+    const first = fs.readFileSync(tailPath, "utf8");
+    fs.rmSync(tailPath);
+    fs.mkdirSync(tailPath);
+    log.write("written after the failure", now);
+    await expect(log.flush()).resolves.toBeUndefined();
+    expect(stderr.mock.calls.map((c) => String(c[0])).join("")).toMatch(/^alb: writing the log .* failed \(EISDIR\); the emulator keeps serving and tries again\n$/);
+    fs.rmdirSync(tailPath);
+    await log.flush();
+    expect(first).toBe("kept through the failure\n");
+    expect(fs.readFileSync(tailPath, "utf8")).toBe("written after the failure\n");
+  } finally {
+    stderr.mockRestore();
+    await log.close();
+  }
+});
