@@ -156,3 +156,18 @@ export function parseOpenFilesLimit(text: string): { soft: number; hard: number 
 export function openFilesLimit(): { soft: number; hard: number } {
   return parseOpenFilesLimit(fs.readFileSync("/proc/self/limits", "utf8"));
 }
+
+/**
+ * How many processes a front (ALB emulator workers, nginx workers) needs to hold `sessions`: each
+ * session is two descriptors in the front (device side and target side), shared among its
+ * processes, and each process may open up to descriptorRoom().
+ */
+export function frontProcessesFor(sessions: number, minimum = 1): number {
+  return Math.max(minimum, Math.ceil((2 * sessions) / descriptorRoom()));
+}
+
+/** Descriptors one process may use for connections: the hard limit less 200 for listeners and logs. */
+export function descriptorRoom(): number {
+  return openFilesLimit().hard - 200;
+}
+

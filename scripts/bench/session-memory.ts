@@ -2,7 +2,7 @@ import type { BenchLab, RunningTopology } from "./bench-topology";
 import { removeWorkDir, runTopology, workDir } from "./bench-topology";
 import { FleetProcess, FleetStatsLine } from "./fleet-process";
 import { MemorySampler, GroupSample } from "./memory-sampler";
-import { descriptorCount, memoryBreakdown, openFilesLimit, processTree, sumBreakdowns, MemoryBreakdown } from "./process-tree";
+import { descriptorCount, descriptorRoom, frontProcessesFor, memoryBreakdown, openFilesLimit, processTree, sumBreakdowns, MemoryBreakdown } from "./process-tree";
 import { round1 } from "./figures";
 import type { TopologyName } from "../../simulator/runtime/topologies/definitions";
 import type { NginxScale } from "../../simulator/proxy/nginx-config";
@@ -134,8 +134,8 @@ export async function measureSessionMemory(bench: BenchLab, o: SessionMemoryOpti
   // Descriptors: every session is one in the UMS, two in the front (shared among its workers),
   // one in its fleet process; each process may hold at most the hard limit.
   const { hard } = openFilesLimit();
-  const room = hard - 200;
-  const frontWorkers = Math.max(o.frontWorkers ?? 2, Math.ceil((2 * o.sessions) / room));
+  const room = descriptorRoom();
+  const frontWorkers = frontProcessesFor(o.sessions, o.frontWorkers ?? 2);
   const heartbeatMs = o.heartbeatMs ?? 30_000;
   const base = { front, topology: topologyName, sessions: o.sessions, fleets, frontWorkers, heartbeatMs, holdMs: o.holdMs };
   if (o.sessions > room) return { ...base, measured: false, reason: `${o.sessions} sessions need ${o.sessions} descriptors in the UMS, but a process may hold at most ${hard} here (ulimit -n hard limit)` };

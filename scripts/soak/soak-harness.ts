@@ -7,7 +7,7 @@ import { UserError } from "../../core/errors";
 import { runTopology, BenchLab, RunningTopology } from "../bench/bench-topology";
 import { onInterrupt } from "../bench/interrupt";
 import { say, status } from "../bench/progress";
-import { openFilesLimit } from "../bench/process-tree";
+import { frontProcessesFor } from "../bench/process-tree";
 import { CommandLedger } from "./command-ledger";
 import { CommandDriver, withLogin } from "./command-driver";
 import { FleetRecorder } from "./fleet-recorder";
@@ -76,11 +76,9 @@ export class SoakHarness {
 
   /** Starts the topology, onboards the fleet and waits until every device is online. */
   static async start(bench: BenchLab, o: HarnessOptions): Promise<SoakHarness> {
-    // Every session is two descriptors in the ALB emulator (device and target side): past what one
-    // process may open, its connections are shared among cluster workers (a 10,000-device storm ran
-    // one worker out of descriptors).
-    const { hard } = openFilesLimit();
-    const albWorkers = Math.max(1, Math.ceil((2 * o.devices) / (hard - 500)));
+    // Past what one process may open, the ALB's connections are shared among cluster workers (a
+    // 10,000-device storm ran one worker out of descriptors).
+    const albWorkers = frontProcessesFor(o.devices);
     const running = await runTopology(bench, o.topology, { umsHeartbeatMs: o.heartbeatMs, albWorkers });
     let fleet: StartedDeviceFleet | undefined;
     const forget = onInterrupt(async () => {

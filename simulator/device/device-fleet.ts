@@ -228,15 +228,21 @@ export class StartedDeviceFleet {
 
   /** Why failed devices failed (their last refusals, counted), for a timeout's message. */
   private failureSummary(): string {
-    const reasons = new Map<string, number>();
+    const reasons = Object.entries(this.lastRefusalCounts((d) => d.state === "failed"));
+    if (reasons.length === 0) return "";
+    return `; failed devices' last refusals: ${reasons.map(([r, n]) => `${n}× ${r}`).join("; ")}`;
+  }
+
+  /** Refusal descriptions (describeRefusal) → how many of the devices `which` picks saw each last. */
+  private lastRefusalCounts(which: (d: FakeDevice) => boolean = () => true): Record<string, number> {
+    const counts: Record<string, number> = {};
     for (const d of this.list) {
-      if (d.state === "failed" && d.lastRefusal) {
+      if (which(d) && d.lastRefusal) {
         const key = describeRefusal(d.lastRefusal);
-        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+        counts[key] = (counts[key] ?? 0) + 1;
       }
     }
-    if (reasons.size === 0) return "";
-    return `; failed devices' last refusals: ${[...reasons].map(([r, n]) => `${n}× ${r}`).join("; ")}`;
+    return counts;
   }
 
   get onlineCount(): number {
@@ -291,13 +297,7 @@ export class StartedDeviceFleet {
   stats(): FleetStats {
     const all = this.perDevice;
     const sum = (f: (s: DeviceStats) => number) => all.reduce((a, s) => a + f(s), 0);
-    const lastRefusals: Record<string, number> = {};
-    for (const d of this.list) {
-      if (d.lastRefusal) {
-        const key = describeRefusal(d.lastRefusal);
-        lastRefusals[key] = (lastRefusals[key] ?? 0) + 1;
-      }
-    }
+    const lastRefusals = this.lastRefusalCounts();
     return {
       devices: all.length,
       states: this.counts,

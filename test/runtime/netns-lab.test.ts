@@ -11,12 +11,12 @@ const behindFront = (groups: RoleSecurityGroups) => placeSecurityGroups(groups, 
 import type { NetworkSide } from "../../simulator/runtime/security-groups";
 import { UserError } from "../../core/errors";
 import { synthesizeTestStacks } from "./synth-stack";
-import { acquireNetnsLock } from "../helpers/netns-lock";
+import { acquireHostRouteLock } from "../../simulator/runtime/netns/host-route-lock";
 
-// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+// One namespace lab at a time across jest workers (simulator/runtime/netns/host-route-lock.ts: the lock its labs take, re-entrant, held by the suite so its checks of the host see no other suite's lab).
 let releaseNetns: (() => void) | undefined;
 beforeAll(async () => {
-  releaseNetns = await acquireNetnsLock();
+  releaseNetns = await acquireHostRouteLock();
 }, 610_000);
 afterAll(() => releaseNetns?.());
 

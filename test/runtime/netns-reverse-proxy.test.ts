@@ -10,12 +10,12 @@ import { NginxReverseProxy, proxyTlsFilesFromLabPki, StartedNginxReverseProxy } 
 import { NetnsLab, netnsAvailability, StartedNetnsLab } from "../../simulator/runtime/netns";
 import { placeSecurityGroups, REVERSE_PROXY_SECURITY_GROUPS } from "../../simulator/runtime/security-groups";
 import { nginxUnavailableReason } from "../proxy/nginx-available";
-import { acquireNetnsLock } from "../helpers/netns-lock";
+import { acquireHostRouteLock } from "../../simulator/runtime/netns/host-route-lock";
 
-// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+// One namespace lab at a time across jest workers (simulator/runtime/netns/host-route-lock.ts: the lock its labs take, re-entrant, held by the suite so its checks of the host see no other suite's lab).
 let releaseNetns: (() => void) | undefined;
 beforeAll(async () => {
-  releaseNetns = await acquireNetnsLock();
+  releaseNetns = await acquireHostRouteLock();
 }, 610_000);
 afterAll(() => releaseNetns?.());
 

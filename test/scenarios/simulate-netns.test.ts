@@ -4,12 +4,12 @@ import { spawnSync } from "node:child_process";
 import { simulate, SimulateResult } from "../../simulator/scenarios/simulate";
 import { netnsAvailability, existingNamespaces } from "../../simulator/runtime/netns/preflight";
 import { tempDir } from "../helpers/config";
-import { acquireNetnsLock } from "../helpers/netns-lock";
+import { acquireHostRouteLock } from "../../simulator/runtime/netns/host-route-lock";
 
-// One namespace lab at a time across jest workers (test/helpers/netns-lock.ts).
+// One namespace lab at a time across jest workers (simulator/runtime/netns/host-route-lock.ts: the lock its labs take, re-entrant, held by the suite so its checks of the host see no other suite's lab).
 let releaseNetns: (() => void) | undefined;
 beforeAll(async () => {
-  releaseNetns = await acquireNetnsLock();
+  releaseNetns = await acquireHostRouteLock();
 }, 610_000);
 afterAll(() => releaseNetns?.());
 
